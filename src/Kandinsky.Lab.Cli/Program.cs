@@ -1,0 +1,17 @@
+using System.CommandLine;
+using Kandinsky.Lab.Cli.Commands;
+
+namespace Kandinsky.Lab.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The `kandinsky-lab` command tree; each verb lives in its own file under Commands/.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Kandinsky.Lab — open up Kandinsky 2.1 one stage at a time.");
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+
+namespace Kandinsky.Lab.Tensors;
+
+/// <summary>Element types a storage can hold. Compute is float32; F16/BF16 exist for weights that stay half-size.</summary>
+public enum DType { F32, F16, BF16 }
+
+public static class DTypeExtensions
+{
+    public static int Size(this DType dtype) => dtype == DType.F32 ? 4 : 2;
+}
+
+/// <summary>
+/// A block of memory that tensors view. Reference-counted: every <see cref="Tensor"/> over it holds one
+/// reference, and the memory is released when the last one is disposed (or, as a safety net, when the
+/// storage is finalized), so a notebook that forgets to dispose still returns memory under GC pressure.
+/// </summary>
+public abstract unsafe class Storage
+{
+    int _refs;
+    int _released;
+
+    protected Storage(void* pointer, long byteLength)
+    {
+        Pointer = pointer;
+        ByteLength = byteLength;
+    }
+
+    public void* Pointer { get; }
+    public long ByteLength { get; }
+    public bool IsReleased => Volatile.Read(ref _released) != 0;
+
+    internal void AddRef() => Interlocked.Increment(ref _refs);
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0) ReleaseOnce();
+    }
+
+    void ReleaseOnce()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the memory; called exactly once.</summary>
+    protected abstract void Free();
+
+    ~Storage()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) Free();
+    }
+}
+
+/// <summary>64-byte aligned native memory owned by the engine.</summary>
+public sealed unsafe class NativeStorage : Storage
+{
+    public const int Alignment = 64;
+
+    NativeStorage(void* pointer, long byteLength) : base(pointer, byteLength)
+    {
+        if (byteLength > 0) GC.AddMemoryPressure(byteLength);
+    }
+
+    public static NativeStorage Allocate(long byteLength, bool zero)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
+        var size = (nuint)Math.Max(byteLength, 1);
+        void* p;
+        try { p = NativeMemory.AlignedAlloc(size, Alignment); }
+        catch (OutOfMemoryException)
+        {
+            throw new OutOfMemoryException($"Tensor allocation of {byteLength:N0} bytes failed: not enough memory.");
+        }
+        if (zero) NativeMemory.Clear(p, size);
+        return new NativeStorage(p, byteLength);
+    }
+
+    protected override void Free()
+    {
+        NativeMemory.AlignedFree(Pointer);
+        if (ByteLength > 0) GC.RemoveMemoryPressure(ByteLength);
+    }
+}
+
+/// <summary>
+/// Memory the engine does not own (a memory-mapped weight file, a pinned array): the owner is disposed
+/// when the last tensor over it goes away, or never when <c>owner</c> is null.
+/// </summary>
+public sealed unsafe class ExternalStorage : Storage
+{
+    readonly IDisposable? _owner;
+
+    public ExternalStorage(void* pointer, long byteLength, IDisposable? owner) : base(pointer, byteLength)
+    {
+        _owner = owner;
+    }
+
+    protected override void Free() => _owner?.Dispose();
+}
