@@ -1,0 +1,128 @@
+using System.Text;
+
+namespace Kandinsky.Lab.Tensors.IO;
+
+/// <summary>A set of named tensors (a checkpoint, a golden file, a dictionary in a test).</summary>
+public interface IWeightStore
+{
+    IEnumerable<string> Keys { get; }
+    /// <summary>The tensor stored under <paramref name="key"/> (a view the caller disposes), and the file it came from.</summary>
+    bool TryGet(string key, out Tensor tensor, out string source);
+}
+
+/// <summary>An in-memory store (tests, generated weights). Hands out views; the store keeps its own references.</summary>
+public sealed class DictionaryWeightStore(IReadOnlyDictionary<string, Tensor> tensors, string source = "(memory)") : IWeightStore
+{
+    public IEnumerable<string> Keys => tensors.Keys;
+
+    public bool TryGet(string key, out Tensor tensor, out string src)
+    {
+        src = source;
+        if (tensors.TryGetValue(key, out var t)) { tensor = t.Alias(); return true; }
+        tensor = null!;
+        return false;
+    }
+}
+
+/// <summary>Thrown when a network's weights do not match its checkpoint; lists every problem at once.</summary>
+public sealed class WeightLoadException(string message, IReadOnlyList<string> missing, IReadOnlyList<string> unused, IReadOnlyList<string> misshaped)
+    : Exception(message)
+{
+    public IReadOnlyList<string> Missing { get; } = missing;
+    public IReadOnlyList<string> Unused { get; } = unused;
+    public IReadOnlyList<string> Misshaped { get; } = misshaped;
+}
+
+/// <summary>
+/// A path cursor over a checkpoint (candle's VarBuilder idea): layers are built with their checkpoint names
+/// written out — <c>w.Push("down_blocks").Push(0).Get("conv1.weight", o, c, 3, 3)</c> — and the cursor records
+/// every key it handed out. <see cref="Finish"/> then reports all missing, unused and mis-shaped keys together.
+/// A missing or mis-shaped key yields a zero tensor of the expected shape so construction can go on and
+/// collect every problem before failing.
+/// </summary>
+public sealed class WeightCursor
+{
+    readonly Session _session;
+
+    public WeightCursor(IWeightStore store, string componentName)
+    {
+        _session = new Session(store, componentName);
+        Prefix = "";
+    }
+
+    WeightCursor(Session session, string prefix)
+    {
+        _session = session;
+        Prefix = prefix;
+    }
+
+    /// <summary>The dotted key prefix of this cursor, e.g. "down_blocks.0.".</summary>
+    public string Prefix { get; }
+
+    public WeightCursor Push(string name) => new(_session, Prefix + name + ".");
+    public WeightCursor Push(int index) => Push(index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public bool Contains(string name) => _session.Store.TryGet(Prefix + name, out var t, out _) && Dispose(t);
+
+    static bool Dispose(Tensor t) { t.Dispose(); return true; }
+
+    /// <summary>The tensor <c>Prefix + name</c>, which must have <paramref name="shape"/>.</summary>
+    public Tensor Get(string name, params int[] shape)
+    {
+        var key = Prefix + name;
+        _session.Requested.Add(key);
+        if (!_session.Store.TryGet(key, out var tensor, out var source))
+        {
+            _session.Missing.Add($"{key} (expected {ShapeUtil.Format(shape)})");
+            return Tensor.Zeros(shape);
+        }
+        if (!tensor.Shape.SequenceEqual(shape))
+        {
+            _session.Misshaped.Add($"{key}: expected {ShapeUtil.Format(shape)}, found {tensor.ShapeString} in {source}");
+            tensor.Dispose();
+            return Tensor.Zeros(shape);
+        }
+        return tensor;
+    }
+
+    /// <summary>The tensor <c>Prefix + name</c> if present (e.g. an optional bias), else null.</summary>
+    public Tensor? GetOptional(string name, params int[] shape)
+    {
+        if (!_session.Store.TryGet(Prefix + name, out var probe, out _)) return null;
+        probe.Dispose();
+        return Get(name, shape);
+    }
+
+    /// <summary>Marks keys under this prefix as deliberately unused (e.g. a pooler the reference never calls).</summary>
+    public void Ignore(string name) => _session.Ignored.Add(Prefix + name);
+
+    /// <summary>Throws <see cref="WeightLoadException"/> listing every missing, unused and mis-shaped key.</summary>
+    public void Finish()
+    {
+        var unused = _session.Store.Keys
+            .Where(k => !_session.Requested.Contains(k) && !_session.Ignored.Any(i => k == i || k.StartsWith(i + ".", StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal).ToList();
+        if (_session.Missing.Count == 0 && unused.Count == 0 && _session.Misshaped.Count == 0) return;
+        var sb = new StringBuilder($"Weights of {_session.Component} do not match the checkpoint:");
+        void Section(string title, List<string> items)
+        {
+            if (items.Count == 0) return;
+            sb.Append($"\n  {title} ({items.Count}):");
+            foreach (var i in items) sb.Append("\n    ").Append(i);
+        }
+        Section("missing", _session.Missing);
+        Section("unused", unused);
+        Section("mis-shaped", _session.Misshaped);
+        throw new WeightLoadException(sb.ToString(), _session.Missing, unused, _session.Misshaped);
+    }
+
+    sealed class Session(IWeightStore store, string component)
+    {
+        public IWeightStore Store { get; } = store;
+        public string Component { get; } = component;
+        public HashSet<string> Requested { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Ignored { get; } = new(StringComparer.Ordinal);
+        public List<string> Missing { get; } = [];
+        public List<string> Misshaped { get; } = [];
+    }
+}
