@@ -69,6 +69,7 @@ internal static class PngDecoder
     static byte[] Inflate(ReadOnlyMemory<byte> file, PngLayout layout, string? fileName)
     {
         long expected = layout.Header.ImageDataBytes; // ≤ Array.MaxLength, checked with the header
+        CheckZlibHeader(new ChunkConcatStream(file, layout.Idat), fileName);
         var buffer = new byte[(int)Math.Min(expected, 1 << 16)];
         int filled = 0;
         try
@@ -87,11 +88,27 @@ internal static class PngDecoder
             if (zlib.Read(probe) > 0)
                 throw new PngException(fileName, "IDAT", $"the zlib stream inflates to more than the {expected} bytes the header implies");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException) // IOException: ZLibException from the native inflater
         {
-            throw new PngException(fileName, "IDAT", $"corrupt zlib data after {filled} inflated bytes: {e.Message}", e);
+            throw new PngException(fileName, "IDAT", $"corrupt zlib data after {filled} inflated bytes: {e.Message}", inner: e);
         }
         return buffer;
+    }
+
+    /// <summary>RFC 1950 header as PNG requires it: deflate, window ≤ 32 KiB, valid check bits, no preset dictionary.</summary>
+    static void CheckZlibHeader(Stream idat, string? fileName)
+    {
+        Span<byte> header = stackalloc byte[2];
+        int n = idat.Read(header);
+        if (n == 1) n += idat.Read(header[1..]);
+        if (n < 2) throw new PngException(fileName, "IDAT", $"the image data holds {n} byte(s), too few for a zlib header");
+        int cmf = header[0], flg = header[1];
+        if ((cmf & 0x0F) != 8 || cmf >> 4 > 7)
+            throw new PngException(fileName, "IDAT", $"zlib header 0x{cmf:X2}{flg:X2} does not announce deflate with a window of at most 32 KiB");
+        if ((cmf << 8 | flg) % 31 != 0)
+            throw new PngException(fileName, "IDAT", $"zlib header 0x{cmf:X2}{flg:X2} fails its check bits");
+        if ((flg & 0x20) != 0)
+            throw new PngException(fileName, "IDAT", "the zlib stream asks for a preset dictionary, which PNG does not allow");
     }
 
     /// <summary>Writes unfiltered scanlines into the output samples, expanding palettes and applying tRNS.</summary>
