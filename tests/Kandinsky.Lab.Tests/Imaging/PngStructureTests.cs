@@ -213,6 +213,15 @@ public class PngStructureTests
         var z = Idat;
         z[^1] ^= 0xFF; // Adler-32 of the stream
         Rejects(new PngBuilder().Chunk("IHDR", GreyIhdr).Chunk("IDAT", z).Chunk("IEND", []).ToArray(), "corrupt zlib data");
-        Rejects(new PngBuilder().Chunk("IHDR", GreyIhdr).Chunk("IDAT", [0x12, 0x34, 5, 6]).Chunk("IEND", []).ToArray(), "corrupt zlib data");
+        Rejects(new PngBuilder().Chunk("IHDR", GreyIhdr).Chunk("IDAT", [0x78, 0x01, 0x07, 0]).Chunk("IEND", []).ToArray(), "corrupt zlib data"); // block type 3
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0x12, 0x34, 5, 6 }, "does not announce deflate")]
+    [InlineData(new byte[] { 0x88, 0x1C, 5, 6 }, "does not announce deflate")] // 64 KiB window
+    [InlineData(new byte[] { 0x78, 0x00, 5, 6 }, "fails its check bits")]
+    [InlineData(new byte[] { 0x78, 0x20, 5, 6 }, "preset dictionary")]
+    [InlineData(new byte[] { 0x78 }, "too few for a zlib header")]
+    public void BadZlibHeader(byte[] idat, string expected) =>
+        Rejects(new PngBuilder().Chunk("IHDR", GreyIhdr).Chunk("IDAT", idat).Chunk("IEND", []).ToArray(), expected);
 }
