@@ -14,12 +14,14 @@ internal static class PngDecoder
     {
         var layout = PngReader.Read(file.Span, fileName, options);
         var header = layout.Header;
-        byte[] data = Inflate(file, layout, fileName);
-
         int channels = OutputChannels(layout);
         long samples = (long)header.Width * header.Height * channels;
         if (samples > Array.MaxLength)
             throw new PngException(fileName, "IHDR", $"{header.Width}x{header.Height} with {channels} channels is too large for one array");
+        byte[] data = Inflate(file, layout, fileName);
+
+        // The output may be larger than the inflated data (1-bit palette → RGBA is 32×), but the data is
+        // complete at this point and the size is within the limits checked with the header.
         bool sixteen = header.BitDepth == 16;
         var bytes = sixteen ? null : new byte[samples];
         var words = sixteen ? new ushort[samples] : null;
@@ -173,7 +175,7 @@ internal static class PngDecoder
         {
             16 => row[2 * index] << 8 | row[2 * index + 1],
             8 => row[index],
-            _ => row[index * depth >> 3] >> (8 - depth - (index * depth & 7)) & ((1 << depth) - 1),
+            _ => row[(int)((long)index * depth >> 3)] >> (8 - depth - (int)((long)index * depth & 7)) & ((1 << depth) - 1),
         };
     }
 
