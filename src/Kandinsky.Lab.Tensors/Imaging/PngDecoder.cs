@@ -16,8 +16,8 @@ internal static class PngDecoder
         var header = layout.Header;
         int channels = OutputChannels(layout);
         long samples = (long)header.Width * header.Height * channels;
-        if (samples > Array.MaxLength)
-            throw new PngException(fileName, "IHDR", $"{header.Width}x{header.Height} with {channels} channels is too large for one array");
+        if (samples > Array.MaxLength || header.ImageDataBytes > Array.MaxLength)
+            throw new PngException(fileName, "IHDR", $"{header.Width}x{header.Height} with {channels} channels is too large to decode into one array");
         byte[] data = Inflate(file, layout, fileName);
 
         // The output may be larger than the inflated data (1-bit palette → RGBA is 32×), but the data is
@@ -70,7 +70,7 @@ internal static class PngDecoder
     /// </summary>
     static byte[] Inflate(ReadOnlyMemory<byte> file, PngLayout layout, string? fileName)
     {
-        long expected = layout.Header.ImageDataBytes; // ≤ Array.MaxLength, checked with the header
+        long expected = layout.Header.ImageDataBytes; // ≤ Array.MaxLength, checked by Decode
         CheckZlibHeader(new ChunkConcatStream(file, layout.Idat), fileName);
         var buffer = new byte[(int)Math.Min(expected, 1 << 16)];
         int filled = 0;

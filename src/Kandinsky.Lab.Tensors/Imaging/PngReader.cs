@@ -149,9 +149,9 @@ internal static class PngReader
                 $"image size {width}x{height} exceeds the decoder limits (max {options.MaxWidth}x{options.MaxHeight}, {options.MaxPixels} pixels)");
         var header = new PngHeader((int)width, (int)height, depth, (PngColorType)colorType, data[12] == 1);
         long bytes = header.ImageDataBytes;
-        if (bytes > options.MaxImageDataBytes || bytes > Array.MaxLength)
+        if (bytes > options.MaxImageDataBytes)
             throw where.Error(fileName,
-                $"{width}x{height} at {header.BitsPerPixel} bits per pixel needs {bytes} bytes of image data, over the limit of {Math.Min(options.MaxImageDataBytes, Array.MaxLength)}");
+                $"{width}x{height} at {header.BitsPerPixel} bits per pixel needs {bytes} bytes of image data, over the limit of {options.MaxImageDataBytes}");
         return header;
     }
 

@@ -31,6 +31,20 @@ public class PngLimitTests
     }
 
     [Fact]
+    public void ReadInfoReportsHugeHeadersWithoutLimits()
+    {
+        var file = PngBuilder.Simple(PngBuilder.Ihdr(100_000, 100_000, 8, 0), new byte[64]);
+        var info = Png.ReadInfo(file);
+        Assert.Equal((100_000, 100_000), (info.Width, info.Height));
+        Assert.Equal(100_000L * 100_001, info.ImageDataBytes);
+        Assert.Throws<PngException>(() => Png.ReadInfo(file, options: PngDecoderOptions.Default));
+        var widest = Png.ReadInfo(PngBuilder.Simple(PngBuilder.Ihdr(int.MaxValue, int.MaxValue, 16, 6, interlace: 1), new byte[64]));
+        Assert.Equal(long.MaxValue, widest.ImageDataBytes); // 2^31 rows of 2^34 bytes saturate
+        var e = Assert.Throws<PngException>(() => Png.Decode(file, options: PngDecoderOptions.Unlimited));
+        Assert.Contains("too large to decode", e.Message);
+    }
+
+    [Fact]
     public void ImageDataLimitIsConfigurable()
     {
         var file = Png.Encode(Image.FromBytes(64, 64, 4, new byte[64 * 64 * 4]));
