@@ -1,4 +1,5 @@
 using Kandinsky.Lab.Tensors;
+using Kandinsky.Lab.Tensors.Kernels;
 
 namespace Kandinsky.Lab.Tests.Tensors;
 
@@ -86,6 +87,35 @@ public class ActivationOpsTests
         static void AssertValues(float[] expected, Tensor actual)
         {
             using (actual) Assert.Equal(expected, actual.ToArray());
+        }
+    }
+
+    /// <summary>The scalar references are the portable fallback: they must match the oracle too, and the vector bodies must stay within a few ulps of them.</summary>
+    [Fact]
+    public void ScalarFallbackMatchesOracleAndVectorBody()
+    {
+        var rng = new Random(8);
+        var x = Enumerable.Range(0, 4000).Select(_ => (float)(rng.NextDouble() * 16 - 8)).ToArray();
+        Check<ExpOperator>(Math.Exp, 1e-6, 0);
+        Check<TanhOperator>(Math.Tanh, 1e-6, 1e-7);
+        Check<ErfOperator>(Oracle.Erf, 1e-6, 0);
+        Check<SigmoidOperator>(v => 1 / (1 + Math.Exp(-v)), 1e-6, 0);
+        Check<SiluOperator>(v => v / (1 + Math.Exp(-v)), 1e-6, 1e-7);
+        Check<QuickGeluOperator>(v => v / (1 + Math.Exp(-1.702 * v)), 1e-6, 1e-7);
+        Check<GeluOperator>(v => 0.5 * v * (1 + Oracle.Erf(v / Math.Sqrt(2))), 1e-6, 5e-7);
+        Check<GeluTanhOperator>(v => 0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), 1e-6, 5e-7);
+
+        void Check<TOp>(Func<double, double> reference, double rtol, double atol) where TOp : IUnaryOperator
+        {
+            var scalar = new float[x.Length];
+            var vector = new float[x.Length];
+            Activations.RunScalar<TOp>(x, scalar);
+            Activations.Run<TOp>(x, vector);
+            var expected = x.Select(v => reference(v)).ToArray();
+            using var s = Tensor.FromArray(scalar, x.Length);
+            using var v = Tensor.FromArray(vector, x.Length);
+            Oracle.AssertClose(expected, s, rtol, atol, $"{typeof(TOp).Name} scalar");
+            Oracle.AssertClose(scalar.Select(f => (double)f).ToArray(), v, 1e-6, atol, $"{typeof(TOp).Name} vector vs scalar");
         }
     }
 
