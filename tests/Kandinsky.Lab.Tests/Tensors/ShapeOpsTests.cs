@@ -245,4 +245,40 @@ public class ShapeOpsTests
         }
         Assert.StartsWith("F.Linspace", Assert.Throws<ArgumentException>(() => F.Linspace(0, 1, -1)).Message);
     }
+
+    [Fact]
+    public void LinspaceIsBitExactWithTorch()
+    {
+        // [float(v) for v in torch.linspace(start, end, steps)] with torch's serial CPU kernel (steps < 8).
+        Assert.Equal([-1f, -0.6666666269302368f, -0.3333333134651184f, -2.9802322387695312e-08f, 0.3333333134651184f, 0.6666666269302368f, 1f], Values(-1f, 1f, 7));
+        Assert.Equal([0.10000000149011612f, -0.4999999701976776f, -1.100000023841858f, -1.7000000476837158f, -2.299999952316284f], Values(0.1f, -2.3f, 5));
+        Assert.Equal([0.0008500000112690032f, 0.0027083333116024733f, 0.004566666670143604f, 0.006425000261515379f, 0.008283333852887154f, 0.010141666978597641f, 0.012000000104308128f], Values(0.00085f, 0.012f, 7));
+        Assert.Equal([-3.700000047683716f, -0.37999987602233887f, 2.940000295639038f, 6.2599992752075195f, 9.579999923706055f, 12.899999618530273f], Values(-3.7f, 12.9f, 6));
+        Assert.Equal([9.999999747378752e-05f, 0.0034166667610406876f, 0.006733333226293325f, 0.010049999691545963f, 0.013366665691137314f, 0.01668333262205124f, 0.019999999552965164f], Values(1e-4f, 0.02f, 7));
+        Assert.Equal([2.5f, -0.7000000476837158f, -3.8999998569488525f, -7.099999904632568f], Values(2.5f, -7.1f, 4));
+
+        static float[] Values(float start, float end, int steps)
+        {
+            using var y = F.Linspace(start, end, steps);
+            return y.ToArray();
+        }
+    }
+
+    [Fact]
+    public void InterpolateNearestIndexMapsMatchTorch()
+    {
+        // F.interpolate(torch.arange(float(i)).view(1, 1, 1, i), size=(1, o), mode="nearest").view(-1).long().tolist()
+        Check(7, 3, [0, 2, 4]);
+        Check(10, 13, [0, 0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9]);
+        Check(13, 10, [0, 1, 2, 3, 5, 6, 7, 9, 10, 11]);
+        Check(6, 9, [0, 0, 1, 2, 2, 3, 4, 4, 5]);
+        Check(17, 5, [0, 3, 6, 10, 13]);
+
+        static void Check(int inSize, int outSize, float[] expected)
+        {
+            using var x = Iota(1, 1, inSize, 1);
+            using var y = F.Interpolate(x, outSize, 1);
+            Assert.Equal(expected, y.ToArray());
+        }
+    }
 }
