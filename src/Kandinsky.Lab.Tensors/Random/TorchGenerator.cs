@@ -1,4 +1,4 @@
-namespace Kandinsky.Lab.Tensors.Random;
+namespace Kandinsky.Lab.Tensors;
 
 /// <summary>
 /// Reproduces PyTorch's CPU generator: <c>torch.Generator().manual_seed(seed)</c> followed by

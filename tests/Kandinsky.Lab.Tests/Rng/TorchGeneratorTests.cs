@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Kandinsky.Lab.Tensors.Random;
+using Kandinsky.Lab.Tensors;
 using Xunit.Abstractions;
 
-namespace Kandinsky.Lab.Tests.Random;
+namespace Kandinsky.Lab.Tests.Rng;
 
 /// <summary>Checks <see cref="TorchGenerator"/> against draws recorded from PyTorch (tests/fixtures/rng/torch_randn.jsonl).</summary>
 public class TorchGeneratorTests(ITestOutputHelper output)
