@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(NotebookCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(RandnCommand.Create());
+        root.Subcommands.Add(PngToTensorCommand.Create());
         return root;
     }
 }
