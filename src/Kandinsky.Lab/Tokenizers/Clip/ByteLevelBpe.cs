@@ -21,9 +21,15 @@ public sealed class ByteLevelBpe
     static readonly string[] ByteSymbols = BuildByteSymbols();
 
     readonly Dictionary<string, int> vocab;
-    readonly Dictionary<(string, string), int> ranks;
     readonly int unknownId;
     readonly ConcurrentDictionary<string, BpeToken[]> cache = new(StringComparer.Ordinal);
+    int cacheSize;
+
+    // Symbols are interned as ints: every vocabulary token, merge part and merge result, and the 512 byte symbols.
+    readonly List<string> symbolText = [];
+    readonly Dictionary<string, int> symbolIds = new(StringComparer.Ordinal);
+    readonly int[] byteSymbol = new int[256], byteSymbolEndOfWord = new int[256];
+    readonly Dictionary<long, (int Rank, int Merged)> merges;
 
     /// <param name="vocab">Token string → id.</param>
     /// <param name="merges">Pairs in rank order (rank = index).</param>
@@ -33,14 +39,33 @@ public sealed class ByteLevelBpe
         IEnumerable<string> literalTokens)
     {
         this.vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
-        ranks = new Dictionary<(string, string), int>(merges.Count);
-        for (var rank = 0; rank < merges.Count; rank++) ranks.TryAdd(merges[rank], rank);
         this.unknownId = unknownId;
+        for (var b = 0; b < 256; b++)
+        {
+            byteSymbol[b] = Intern(ByteSymbols[b]);
+            byteSymbolEndOfWord[b] = Intern(ByteSymbols[b] + EndOfWord);
+        }
+        this.merges = new Dictionary<long, (int, int)>(merges.Count);
+        for (var rank = 0; rank < merges.Count; rank++)
+        {
+            var (first, second) = merges[rank];
+            this.merges.TryAdd(Pair(Intern(first), Intern(second)), (rank, Intern(first + second)));
+        }
         foreach (var literal in literalTokens)
             cache[literal] = [new BpeToken(literal, Lookup(literal), 0, Encoding.UTF8.GetByteCount(literal))];
     }
 
-    public int MergeCount => ranks.Count;
+    int Intern(string symbol)
+    {
+        if (symbolIds.TryGetValue(symbol, out var id)) return id;
+        symbolIds[symbol] = id = symbolText.Count;
+        symbolText.Add(symbol);
+        return id;
+    }
+
+    static long Pair(int first, int second) => ((long)first << 32) | (uint)second;
+
+    public int MergeCount => merges.Count;
 
     /// <summary>GPT-2's reversible byte → printable character table: printable Latin-1 bytes map to themselves,
     /// the other 68 bytes to U+0100 onwards in byte order.</summary>
@@ -62,55 +87,61 @@ public sealed class ByteLevelBpe
     {
         if (cache.TryGetValue(preToken, out var cached)) return cached;
         var result = Merge(Encoding.UTF8.GetBytes(preToken));
-        if (cache.Count >= CacheCapacity) cache.Clear();
+        // ConcurrentDictionary.Count takes every lock, so the size is tracked separately.
+        if (Interlocked.Increment(ref cacheSize) > CacheCapacity)
+        {
+            cache.Clear();
+            Interlocked.Exchange(ref cacheSize, 0);
+        }
         cache[preToken] = result;
         return result;
     }
 
-    sealed class Symbol
-    {
-        public required string Value;
-        public required int ByteStart;
-        public required int ByteEnd;
-        public Symbol? Prev, Next;
-        public bool Merged;
-    }
-
     BpeToken[] Merge(byte[] bytes)
     {
-        if (bytes.Length == 0) return [];
-        var symbols = new Symbol[bytes.Length];
-        for (var i = 0; i < bytes.Length; i++)
+        var n = bytes.Length;
+        if (n == 0) return [];
+        // The word as a doubly linked list over positions; a merged-away position gets symbol -1.
+        var symbol = new int[n];
+        var next = new int[n];
+        var prev = new int[n];
+        for (var i = 0; i < n; i++)
         {
-            symbols[i] = new Symbol { Value = ByteSymbols[bytes[i]], ByteStart = i, ByteEnd = i + 1 };
-            if (i > 0) (symbols[i].Prev, symbols[i - 1].Next) = (symbols[i - 1], symbols[i]);
+            symbol[i] = i == n - 1 ? byteSymbolEndOfWord[bytes[i]] : byteSymbol[bytes[i]];
+            (prev[i], next[i]) = (i - 1, i + 1 < n ? i + 1 : -1);
         }
-        symbols[^1].Value += EndOfWord;
 
-        var queue = new PriorityQueue<(Symbol Left, Symbol Right), (int Rank, int Position)>();
-        void Consider(Symbol left, Symbol right)
+        var queue = new PriorityQueue<int, long>();
+        void Consider(int left)
         {
-            if (ranks.TryGetValue((left.Value, right.Value), out var rank)) queue.Enqueue((left, right), (rank, left.ByteStart));
+            var right = next[left];
+            if (right >= 0 && merges.TryGetValue(Pair(symbol[left], symbol[right]), out var m))
+                queue.Enqueue(left, ((long)m.Rank << 32) | (uint)left);
         }
-        for (var i = 0; i + 1 < symbols.Length; i++) Consider(symbols[i], symbols[i + 1]);
+        for (var i = 0; i + 1 < n; i++) Consider(i);
 
-        while (queue.TryDequeue(out var pair, out var priority))
+        while (queue.TryDequeue(out var left, out var priority))
         {
-            var (left, right) = pair;
-            // Stale entries: a side was merged away since, or the pair's symbols changed.
-            if (left.Merged || right.Merged || left.Next != right) continue;
-            if (!ranks.TryGetValue((left.Value, right.Value), out var rank) || rank != priority.Rank) continue;
-            left.Value += right.Value;
-            left.ByteEnd = right.ByteEnd;
-            left.Next = right.Next;
-            if (right.Next is not null) right.Next.Prev = left;
-            right.Merged = true;
-            if (left.Prev is not null) Consider(left.Prev, left);
-            if (left.Next is not null) Consider(left, left.Next);
+            var right = next[left];
+            // Stale entries: the left symbol was merged away or changed, or its right neighbour changed.
+            if (symbol[left] < 0 || right < 0 || !merges.TryGetValue(Pair(symbol[left], symbol[right]), out var m) ||
+                m.Rank != (int)(priority >> 32))
+                continue;
+            symbol[left] = m.Merged;
+            symbol[right] = -1;
+            next[left] = next[right];
+            if (next[right] >= 0) prev[next[right]] = left;
+            if (prev[left] >= 0) Consider(prev[left]);
+            Consider(left);
         }
 
         var tokens = new List<BpeToken>();
-        for (var s = symbols[0]; s is not null; s = s.Next) tokens.Add(new BpeToken(s.Value, Lookup(s.Value), s.ByteStart, s.ByteEnd));
+        for (var i = 0; i >= 0; i = next[i])
+        {
+            var text = symbolText[symbol[i]];
+            var end = next[i] >= 0 ? next[i] : n;
+            tokens.Add(new BpeToken(text, Lookup(text), i, end));
+        }
         return tokens.ToArray();
     }
 }

@@ -14,7 +14,7 @@ internal static class EncodingFixer
     static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     // restore_byte_a0: "à" written as C3 + space before a word (except Portuguese "às", "àquele" …).
-    static readonly Regex AGraveWord = new("\u00C3 (?! |quele|quela|quilo|s )", RegexOptions.CultureInvariant);
+    static readonly Regex AGraveWord = new("\u00C3 (?! |quele|quela|quilo|s )", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     // UTF-8 sequences that would be valid if a space were byte A0.
     static readonly Regex AlteredUtf8 = new(
@@ -23,7 +23,7 @@ internal static class EncodingFixer
         "|[\u00E0-\u00E3][\u0080-\u0084\u0086-\u009F\u00A1-\u00BF] " +
         "|\u00F0 [\u0080-\u00BF][\u0080-\u00BF]" +
         "|\u00F0[\u0080-\u00BF] [\u0080-\u00BF]" +
-        "|\u00F0[\u0080-\u00BF][\u0080-\u00BF] ", RegexOptions.CultureInvariant);
+        "|\u00F0[\u0080-\u00BF][\u0080-\u00BF] ", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     // UTF-8 / CESU-8 sequences with continuation bytes lost (byte 1A) or, once per sequence, read as '?'.
     static readonly Regex LossyUtf8 = new(
@@ -36,9 +36,9 @@ internal static class EncodingFixer
         "|[\u00F0-\u00F4][\u001A?][\u001A\u0080-\u00BF][\u001A\u0080-\u00BF]" +
         "|[\u00F0-\u00F4][\u001A\u0080-\u00BF][\u001A?][\u001A\u0080-\u00BF]" +
         "|[\u00F0-\u00F4][\u001A\u0080-\u00BF][\u001A\u0080-\u00BF][\u001A?]" +
-        "|\u001A", RegexOptions.CultureInvariant);
+        "|\u001A", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
-    static readonly Regex C1Control = new("[\u0080-\u009F]", RegexOptions.CultureInvariant);
+    static readonly Regex C1Control = new("[\u0080-\u009F]", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     /// <summary>Repeats single fixing steps until the text stops changing.</summary>
     public static string FixEncoding(string text)
@@ -51,7 +51,7 @@ internal static class EncodingFixer
         }
     }
 
-    public static string FixC1Controls(string text) =>
+    public static string FixC1Controls(string text) => text.AsSpan().IndexOfAnyInRange('\u0080', '\u009F') < 0 ? text :
         C1Control.Replace(text, m => CodePage.SloppyWindows1252.Decode((byte)m.Value[0]).ToString());
 
     static bool IsAscii(string text)

@@ -13,7 +13,7 @@ public static class FtfyFixer
 {
     const int MaxDecodeLength = 1_000_000;
 
-    static readonly Regex AnsiEscape = new("\u001B\\[((?:\\d|;)*)([a-zA-Z])", RegexOptions.CultureInvariant);
+    static readonly Regex AnsiEscape = new("\u001B\\[((?:\\d|;)*)([a-zA-Z])", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     static readonly Dictionary<int, string> Ligatures = new()
     {

@@ -8,7 +8,7 @@ namespace Kandinsky.Lab.Tokenizers.Clip;
 /// </summary>
 internal static class HtmlEntities
 {
-    static readonly Regex EntityRe = new("&#?[0-9A-Za-z]{1,24};", RegexOptions.CultureInvariant);
+    static readonly Regex EntityRe = new("&#?[0-9A-Za-z]{1,24};", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     static readonly Lazy<Dictionary<string, string>> Named = new(() => ReferenceTables.HtmlEntities
         .Select(line => line.Split('\t')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal));

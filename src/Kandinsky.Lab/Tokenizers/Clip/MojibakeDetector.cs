@@ -101,7 +101,7 @@ internal static class MojibakeDetector
         $"[\u0392\u0393\u039E\u039F][{C1}{Bad}{StartPunct}{EndPunct}{Currency}\u00B0][\u0392\u0393\u039E\u039F]",
         // Windows-1257
         "\u0101\u20AC",
-    ]), RegexOptions.CultureInvariant);
+    ]), RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     public static bool IsBad(string text) => BadnessRe.IsMatch(text);
 
@@ -126,6 +126,6 @@ internal static class MojibakeDetector
             .Select(c => Cls((int)c)));
         return new Regex(
             $"(?<![{strict}])([{firstOf2}][{continuation}]|[{firstOf3}][{continuation}]{{2}}|[{firstOf4}][{continuation}]{{3}})+",
-            RegexOptions.CultureInvariant);
+            RegexOptions.CultureInvariant | RegexOptions.Compiled);
     }
 }

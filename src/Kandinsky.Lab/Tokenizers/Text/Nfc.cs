@@ -14,7 +14,7 @@ internal static class Nfc
     static readonly Lazy<Tables> Data = new(Build);
 
     sealed record Tables(Dictionary<int, int[]> Decompositions, (int First, int Last, byte Class)[] Classes,
-        Dictionary<long, int> Compositions);
+        Dictionary<long, int> Compositions, HashSet<int> Unstable);
 
     static Tables Build()
     {
@@ -32,7 +32,20 @@ internal static class Nfc
             var parts = decompositions[composite];
             compositions[Key(parts[0], parts[1])] = composite;
         }
-        return new Tables(decompositions, classes, compositions);
+        // Code points NFC may change or combine with what precedes them: marks, second parts of compositions,
+        // and decomposable characters that do not recompose (singletons, exclusions).
+        var unstable = new HashSet<int>();
+        foreach (var (first, last, _) in classes)
+            for (var cp = first; cp <= last; cp++) unstable.Add(cp);
+        foreach (var (cp, parts) in decompositions)
+        {
+            var recomposes = parts.Length == 2 && compositions.TryGetValue(Key(parts[0], parts[1]), out var c) && c == cp;
+            if (!recomposes) unstable.Add(cp);
+            if (parts.Length == 2) unstable.Add(parts[1]);
+        }
+        for (var cp = VBase; cp < VBase + VCount; cp++) unstable.Add(cp);
+        for (var cp = TBase + 1; cp < TBase + TCount; cp++) unstable.Add(cp);
+        return new Tables(decompositions, classes, compositions, unstable);
     }
 
     static long Key(int a, int b) => ((long)a << 21) | (uint)b;
@@ -51,11 +64,17 @@ internal static class Nfc
         return 0;
     }
 
-    /// <summary>True when the text is certainly already NFC (all code points below U+0300).</summary>
+    /// <summary>True when the text is certainly already NFC: no code point that NFC could change or combine.</summary>
     static bool IsTriviallyNfc(string text)
     {
-        foreach (var c in text)
-            if (c >= 0x300) return false;
+        HashSet<int>? unstable = null;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] < 0x300) continue;
+            unstable ??= Data.Value.Unstable;
+            if (unstable.Contains(CodePoints.At(text, i, out var width))) return false;
+            i += width - 1;
+        }
         return true;
     }
 
