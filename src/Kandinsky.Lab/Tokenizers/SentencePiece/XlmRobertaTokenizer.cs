@@ -61,10 +61,9 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
 
     /// <summary>Loads <c>sentencepiece.bpe.model</c> (required) and the optional Hugging Face config files of a folder.</summary>
     public static XlmRobertaTokenizer FromFolder(string directory) =>
-        new(SentencePieceModel.Load(TokenizerFileException.RequireFile(directory, "sentencepiece.bpe.model")),
-            TokenizerConfig.Load(directory));
+        FromModelFile(TokenizerFileException.RequireFile(directory, "sentencepiece.bpe.model"), TokenizerConfig.Load(directory));
 
-    /// <summary>Loads a SentencePiece model file directly, with the XLM-R special tokens.</summary>
+    /// <summary>Loads a SentencePiece model file directly, with the XLM-R special tokens (or those of <paramref name="config"/>).</summary>
     public static XlmRobertaTokenizer FromModelFile(string modelPath, TokenizerConfig? config = null)
     {
         var model = SentencePieceModel.Load(modelPath);
@@ -72,7 +71,7 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
         {
             return new XlmRobertaTokenizer(model, config ?? new TokenizerConfig());
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or NotSupportedException)
         {
             throw new TokenizerFileException(modelPath, e.Message, e);
         }
