@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(RandnCommand.Create());
         root.Subcommands.Add(PngToTensorCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         return root;
     }
 }
