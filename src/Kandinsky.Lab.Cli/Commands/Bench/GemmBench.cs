@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Kandinsky.Lab.Tensors;
+using Kandinsky.Lab.Tensors.Kernels;
+
+namespace Kandinsky.Lab.Cli.Commands.Bench;
+
+/// <summary>
+/// `kandinsky-lab bench gemm --m M --k K --n N [--threads T] [--runs R] [--openblas]`: C = A·Wᵀ as F.Linear
+/// runs it (A [M, K] row-major, weight [N, K] packed once, like a loaded model), median GFLOP/s after a
+/// warm-up; with --openblas, cblas_sgemm on the same operands and thread count, alternating run by run so
+/// both see the same machine load, then the ratio.
+/// </summary>
+public static class GemmBench
+{
+    public static Command Create()
+    {
+        var m = new Option<int>("--m") { Description = "Rows of A (tokens).", Required = true };
+        var k = new Option<int>("--k") { Description = "Reduction size (input features).", Required = true };
+        var n = new Option<int>("--n") { Description = "Columns of C (output features).", Required = true };
+        var threads = new Option<int>("--threads") { Description = "Threads for ours and OpenBLAS (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per implementation (median reported).", DefaultValueFactory = _ => 9 };
+        var openBlas = new Option<bool>("--openblas") { Description = "Also time OpenBLAS cblas_sgemm and print the ratio." };
+        var command = new Command("gemm", "GEMM speed in GFLOP/s for C[M, N] = A[M, K]·W[N, K]ᵀ.") { m, k, n, threads, runs, openBlas };
+        command.SetAction(parse => Run(parse.GetValue(m), parse.GetValue(k), parse.GetValue(n), parse.GetValue(threads), parse.GetValue(runs), parse.GetValue(openBlas)));
+        return command;
+    }
+
+    static unsafe int Run(int m, int k, int n, int threads, int runs, bool withOpenBlas)
+    {
+        if (m <= 0 || k <= 0 || n <= 0 || threads <= 0 || runs <= 0)
+        {
+            Console.Error.WriteLine($"bench gemm: --m, --k, --n, --threads and --runs must be positive (got m={m}, k={k}, n={n}, threads={threads}, runs={runs}).");
+            return 2;
+        }
+        OpenBlas? blas = null;
+        if (withOpenBlas)
+        {
+            blas = OpenBlas.TryLoad(out var error);
+            if (blas == null) Console.Error.WriteLine($"bench gemm: {error} Timing ours only.");
+            else blas.Threads = threads;
+        }
+        Parallelism.Threads = threads;
+        var rng = new Random(42);
+        using var a = RandomTensor(rng, m, k);
+        using var w = RandomTensor(rng, n, k);
+        using var ours = Tensor.Zeros(m, n);
+        using var theirs = Tensor.Zeros(m, n);
+        using var packed = PackedB.FromWeight(w);
+        var src = new StridedA(a.Data, k, 1);
+
+        double Ours() => Time(() => Gemm.Run(src, m, packed, ours.Data, n));
+        double Theirs() => Time(() => blas!.Sgemm(false, true, m, n, k, 1f, a.Data, k, w.Data, k, 0f, theirs.Data, n));
+
+        var oursTimes = new List<double>();
+        var theirTimes = new List<double>();
+        for (int warm = 0; warm < 2; warm++)
+        {
+            Ours();
+            if (blas != null) Theirs();
+        }
+        for (int r = 0; r < runs; r++)
+        {
+            oursTimes.Add(Ours());
+            if (blas != null) theirTimes.Add(Theirs());
+        }
+        double flops = 2.0 * m * n * k;
+        double oursGflops = flops / Median(oursTimes) / 1e9;
+        string shape = $"{m}x{k}x{n} (MxKxN)";
+        Console.WriteLine($"kandinsky {shape} threads={threads} median of {runs}: {Median(oursTimes) * 1e3:F3} ms, {oursGflops:F1} GFLOP/s");
+        if (blas != null)
+        {
+            double theirGflops = flops / Median(theirTimes) / 1e9;
+            Console.WriteLine($"openblas  {shape} threads={threads} median of {runs}: {Median(theirTimes) * 1e3:F3} ms, {theirGflops:F1} GFLOP/s");
+            Console.WriteLine($"ratio kandinsky/openblas {oursGflops / theirGflops:F3} (max |difference| {MaxDifference(ours, theirs):G3})");
+        }
+        return 0;
+    }
+
+    static double Time(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    static Tensor RandomTensor(Random rng, int rows, int cols)
+    {
+        var data = new float[rows * cols];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+        return Tensor.FromArray(data, rows, cols);
+    }
+
+    static float MaxDifference(Tensor x, Tensor y)
+    {
+        var a = x.AsSpan();
+        var b = y.AsSpan();
+        float max = 0;
+        for (int i = 0; i < a.Length; i++) max = MathF.Max(max, MathF.Abs(a[i] - b[i]));
+        return max;
+    }
+}
