@@ -6,7 +6,7 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 /// <summary>
 /// Single-precision GEMM, BLIS-style: B is packed into K-block × NR-column panels (<see cref="PackedB"/>,
 /// once per weight), A is packed per (row block, K block) into MR-row panels, and an MR × NR register-blocked
-/// micro-kernel (AVX2+FMA, scalar fallback) accumulates each tile. Threads take whole output tiles; the K
+/// micro-kernel (AVX-512 or AVX2+FMA, scalar fallback) accumulates each tile. Threads take whole output tiles; the K
 /// reduction always runs in the same order, so results are bit-identical for any thread count.
 /// </summary>
 /// <remarks>
@@ -22,7 +22,7 @@ public static unsafe class Gemm
     public const int NR = GemmMicroKernel.NR;
     /// <summary>Depth of a K block: one kc × NR B panel (16 KiB) stays in L1 while MR-row A panels stream past it.</summary>
     public const int KC = 256;
-    /// <summary>Rows of A packed per block: MC × KC floats (144 KiB) stay in the 1 MiB L2.</summary>
+    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (144 KiB) stay in the 1 MiB L2.</summary>
     internal const int MC = 144;
     /// <summary>Output columns per thread task (a multiple of NR).</summary>
     internal const int NC = 512;
@@ -76,19 +76,52 @@ public static unsafe class Gemm
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         if (m == 0 || b.N == 0) return;
         nint cp = (nint)c, biasp = (nint)bias;
-        Parallelism.For(TileCount(m, b.N), t => RunTile(t, a, m, b, (float*)cp, ldc, alpha, beta, (float*)biasp, cColStride));
+        // With several column chunks per row block, pack A once up front instead of once per chunk.
+        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b.K) : null;
+        nint ap = (nint)aPacked;
+        try
+        {
+            Parallelism.For(TileCount(m, b.N), t => RunTile(t, a, m, b, (float*)cp, ldc, alpha, beta, (float*)biasp, cColStride, (float*)ap));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(aPacked);
+        }
     }
 
     /// <summary>How many independent output tiles <see cref="Run"/> splits an m × n product into (depends on the shape only).</summary>
     internal static int TileCount(int m, int n) => (m + MC - 1) / MC * ((n + NC - 1) / NC);
 
-    /// <summary>Output tile <paramref name="t"/> of <see cref="TileCount"/>, for callers that schedule several GEMMs at once.</summary>
+    /// <summary>
+    /// Output tile <paramref name="t"/> of <see cref="TileCount"/>, for callers that schedule several GEMMs at once.
+    /// <paramref name="aPacked"/> is A from <see cref="PackA"/>, or null to pack A inside the tile.
+    /// </summary>
     internal static void RunTile(int t, GemmASource a, int m, PackedB b, float* c, long ldc,
-        float alpha, float beta, float* bias, long cColStride)
+        float alpha, float beta, float* bias, long cColStride, float* aPacked = null)
     {
         int nChunks = (b.N + NC - 1) / NC;
-        int i0 = t / nChunks * MC, j0 = t % nChunks * NC;
-        Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(m, i0 + MC), j0, Math.Min(b.N, j0 + NC));
+        int mb = t / nChunks, i0 = mb * MC, j0 = t % nChunks * NC;
+        float* aBlock = aPacked == null ? null : aPacked + (long)mb * MC * b.K;
+        Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(m, i0 + MC), j0, Math.Min(b.N, j0 + NC), aBlock);
+    }
+
+    /// <summary>
+    /// All of A packed (in parallel): row block mb, K block kb at mb·MC·K + kb·KC·(block rows rounded up to MR).
+    /// Free with NativeMemory.AlignedFree.
+    /// </summary>
+    static float* PackA(GemmASource a, int m, int k)
+    {
+        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC;
+        if (kBlocks == 0) return null;
+        var packed = (float*)NativeMemory.AlignedAlloc((nuint)((long)mBlocks * MC * k * sizeof(float)), 64);
+        nint p = (nint)packed;
+        Parallelism.For(mBlocks * kBlocks, t =>
+        {
+            int mb = t / kBlocks, kb = t % kBlocks;
+            int rows = Math.Min(MC, m - mb * MC), rowsPadded = (rows + MR - 1) / MR * MR;
+            a.Pack(mb * MC, rows, kb * KC, Math.Min(KC, k - kb * KC), (float*)p + (long)mb * MC * k + (long)kb * KC * rowsPadded);
+        });
+        return packed;
     }
 
     /// <summary>
@@ -101,25 +134,29 @@ public static unsafe class Gemm
         if (rowStart < 0 || rowEnd < rowStart)
             throw new ArgumentException($"Gemm.RunRows: invalid row range [{rowStart}, {rowEnd}).");
         for (int i0 = rowStart; i0 < rowEnd; i0 += MC)
-            Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(rowEnd, i0 + MC), 0, b.N);
+            Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(rowEnd, i0 + MC), 0, b.N, null);
     }
 
-    /// <summary>One output tile: rows [i0, i1) (at most MC), columns [j0, j1) with j0 a multiple of NR.</summary>
+    /// <summary>
+    /// One output tile: rows [i0, i1) (at most MC), columns [j0, j1) with j0 a multiple of NR. A comes from
+    /// <paramref name="aBlock"/> (this row block of <see cref="PackA"/>'s layout) or is packed here when null.
+    /// </summary>
     static void Tile(GemmASource a, PackedB b, float* c, long ldc, long cs, float alpha, float beta, float* bias,
-        int i0, int i1, int j0, int j1)
+        int i0, int i1, int j0, int j1, float* aBlock)
     {
         int rows = i1 - i0;
         if (rows <= 0 || j1 <= j0) return;
         PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
         if (b.K == 0) return;
         int panelsM = (rows + MR - 1) / MR;
-        float* abuf = ABuffer(panelsM * MR * KC);
+        float* abuf = aBlock == null ? ABuffer(panelsM * MR * KC) : null;
         float* edge = stackalloc float[MR * NR];
         var kernel = Kernel;
         for (int kb = 0; kb < b.KBlocks; kb++)
         {
             int kc = b.BlockDepth(kb);
-            a.Pack(i0, rows, kb * KC, kc, abuf);
+            if (aBlock == null) a.Pack(i0, rows, kb * KC, kc, abuf);
+            else abuf = aBlock + (long)kb * KC * panelsM * MR;
             for (int jp = j0 / NR; jp * NR < j1; jp++)
             {
                 float* bp = b.Panel(kb, jp);
@@ -143,7 +180,7 @@ public static unsafe class Gemm
         float alpha, int mr, int nr, float* scratch)
     {
         new Span<float>(scratch, MR * NR).Clear();
-        GemmMicroKernel.Run(kernel, kc, ap, bp, scratch, NR, 1f);
+        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, mr);
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++)
             {

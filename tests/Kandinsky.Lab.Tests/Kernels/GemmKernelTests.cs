@@ -7,11 +7,12 @@ namespace Kandinsky.Lab.Tests.Kernels;
 /// <summary>The packed GEMM against the double-precision oracle, for both micro-kernels.</summary>
 public unsafe class GemmKernelTests
 {
-    /// <summary>The scalar fallback, plus the SIMD kernel when this CPU has it (names of <see cref="GemmKernelKind"/>).</summary>
+    /// <summary>Every micro-kernel this CPU runs, the scalar fallback included (names of <see cref="GemmKernelKind"/>).</summary>
     public static TheoryData<string> Kernels()
     {
-        var kinds = new TheoryData<string> { nameof(GemmKernelKind.Scalar) };
-        if (GemmMicroKernel.Best != GemmKernelKind.Scalar) kinds.Add(GemmMicroKernel.Best.ToString());
+        var kinds = new TheoryData<string>();
+        foreach (var kind in Enum.GetValues<GemmKernelKind>())
+            if (kind <= GemmMicroKernel.Best) kinds.Add(kind.ToString());
         return kinds;
     }
 
@@ -72,6 +73,25 @@ public unsafe class GemmKernelTests
             foreach (bool tb in new[] { false, true })
                 foreach (var (alpha, beta) in new[] { (1f, 0f), (1f, 1f), (-0.5f, 0.75f) })
                     Check(kind, ta, tb, 23, 35, 29, alpha, beta, padA: 3, padB: 5, padC: 7, seed: seed++);
+    }
+
+    [Fact]
+    public void SimdKernelsGiveIdenticalBits()
+    {
+        // AVX-512 and AVX2 run the same FMA chain per element, so they must agree exactly.
+        if (GemmMicroKernel.Best != GemmKernelKind.Avx512) return;
+        int m = 2 * Gemm.MR + 5, n = 3 * Gemm.NR + 7, k = Gemm.KC + 13;
+        var a = Random(m * k, 11);
+        var b = Random(k * n, 12);
+        float[] RunWith(GemmKernelKind kind)
+        {
+            var c = Random(m * n, 13);
+            using (Gemm.UseKernel(kind))
+                fixed (float* pa = a, pb = b, pc = c)
+                    Gemm.Sgemm(false, false, m, n, k, 0.5f, pa, k, pb, n, 0.25f, pc, n);
+            return c;
+        }
+        Assert.Equal(RunWith(GemmKernelKind.Avx2Fma), RunWith(GemmKernelKind.Avx512));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.Kernels;
 
@@ -21,16 +22,22 @@ public static class GemmBench
         var threads = new Option<int>("--threads") { Description = "Threads for ours and OpenBLAS (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var runs = new Option<int>("--runs") { Description = "Timed runs per implementation (median reported).", DefaultValueFactory = _ => 9 };
         var openBlas = new Option<bool>("--openblas") { Description = "Also time OpenBLAS cblas_sgemm and print the ratio." };
-        var command = new Command("gemm", "GEMM speed in GFLOP/s for C[M, N] = A[M, K]·W[N, K]ᵀ.") { m, k, n, threads, runs, openBlas };
-        command.SetAction(parse => Run(parse.GetValue(m), parse.GetValue(k), parse.GetValue(n), parse.GetValue(threads), parse.GetValue(runs), parse.GetValue(openBlas)));
+        var cpuTime = new Option<bool>("--cpu-time") { Description = "With --threads 1: time by the thread's CPU clock instead of the wall clock (steadier on a shared machine; Linux)." };
+        var command = new Command("gemm", "GEMM speed in GFLOP/s for C[M, N] = A[M, K]·W[N, K]ᵀ.") { m, k, n, threads, runs, openBlas, cpuTime };
+        command.SetAction(parse => Run(parse.GetValue(m), parse.GetValue(k), parse.GetValue(n), parse.GetValue(threads), parse.GetValue(runs), parse.GetValue(openBlas), parse.GetValue(cpuTime)));
         return command;
     }
 
-    static unsafe int Run(int m, int k, int n, int threads, int runs, bool withOpenBlas)
+    static unsafe int Run(int m, int k, int n, int threads, int runs, bool withOpenBlas, bool cpuTime)
     {
         if (m <= 0 || k <= 0 || n <= 0 || threads <= 0 || runs <= 0)
         {
             Console.Error.WriteLine($"bench gemm: --m, --k, --n, --threads and --runs must be positive (got m={m}, k={k}, n={n}, threads={threads}, runs={runs}).");
+            return 2;
+        }
+        if (cpuTime && (threads != 1 || !OperatingSystem.IsLinux()))
+        {
+            Console.Error.WriteLine($"bench gemm: --cpu-time needs --threads 1 on Linux (got threads={threads}).");
             return 2;
         }
         OpenBlas? blas = null;
@@ -49,8 +56,9 @@ public static class GemmBench
         using var packed = PackedB.FromWeight(w);
         var src = new StridedA(a.Data, k, 1);
 
-        double Ours() => Time(() => Gemm.Run(src, m, packed, ours.Data, n));
-        double Theirs() => Time(() => blas!.Sgemm(false, true, m, n, k, 1f, a.Data, k, w.Data, k, 0f, theirs.Data, n));
+        Func<Action, double> time = cpuTime ? ThreadCpuTime : WallTime;
+        double Ours() => time(() => Gemm.Run(src, m, packed, ours.Data, n));
+        double Theirs() => time(() => blas!.Sgemm(false, true, m, n, k, 1f, a.Data, k, w.Data, k, 0f, theirs.Data, n));
 
         var oursTimes = new List<double>();
         var theirTimes = new List<double>();
@@ -66,7 +74,7 @@ public static class GemmBench
         }
         double flops = 2.0 * m * n * k;
         double oursGflops = flops / Median(oursTimes) / 1e9;
-        string shape = $"{m}x{k}x{n} (MxKxN)";
+        string shape = $"{m}x{k}x{n} (MxKxN){(cpuTime ? " cpu-time" : "")}";
         Console.WriteLine($"kandinsky {shape} threads={threads} median of {runs}: {Median(oursTimes) * 1e3:F3} ms, {oursGflops:F1} GFLOP/s");
         if (blas != null)
         {
@@ -77,11 +85,35 @@ public static class GemmBench
         return 0;
     }
 
-    static double Time(Action action)
+    static double WallTime(Action action)
     {
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    static double ThreadCpuTime(Action action)
+    {
+        double start = ThreadCpuSeconds();
+        action();
+        return ThreadCpuSeconds() - start;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    static double ThreadCpuSeconds()
+    {
+        const int ClockThreadCpuTime = 3;
+        if (ClockGetTime(ClockThreadCpuTime, out var t) != 0) throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed.");
+        return t.Seconds + t.Nanoseconds * 1e-9;
     }
 
     static double Median(List<double> values)
