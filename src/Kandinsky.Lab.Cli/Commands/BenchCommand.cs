@@ -8,6 +8,8 @@ public static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Measure kernels and networks (GFLOP/s, seconds, peak memory).");
+        bench.Subcommands.Add(BenchConv2dCommand.Create());
+        bench.Subcommands.Add(BenchAttentionCommand.Create());
         return bench;
     }
 }
