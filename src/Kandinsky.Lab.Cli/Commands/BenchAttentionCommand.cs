@@ -35,21 +35,22 @@ public static class BenchAttentionCommand
         using var value = KernelTiming.RandomTensor(3, batch, heads, lk, dv);
         double flops = 2.0 * batch * heads * lq * lk * (d + dv) * (causal ? 0.5 : 1);
         // Alternate the two so machine noise hits both alike.
-        var fused = new List<double>();
-        var unfused = new List<double>();
+        var fused = new List<(double Wall, double Cpu)>();
+        var unfused = new List<(double Wall, double Cpu)>();
         for (int i = 0; i < Math.Max(runs, 1); i++)
         {
             fused.Add(KernelTiming.Median(() => F.ScaledDotProductAttention(query, key, value, isCausal: causal).Dispose(), 1));
             unfused.Add(KernelTiming.Median(() => AttentionBaseline.Unfused(query, key, value, isCausal: causal).Dispose(), 1));
         }
-        double f = Median(fused), u = Median(unfused);
+        double f = Median(fused.Select(t => t.Wall)), u = Median(unfused.Select(t => t.Wall));
+        double fc = Median(fused.Select(t => t.Cpu)), uc = Median(unfused.Select(t => t.Cpu));
         return string.Create(CultureInfo.InvariantCulture,
-            $"attention b{batch} h{heads} q{lq} k{lk} d{d} dv{dv}{(causal ? " causal" : "")}: threads {Parallelism.Threads}, fused {f * 1e3:F2} ms, unfused {u * 1e3:F2} ms ({u / f:F2}x), {flops / f / 1e9:F1} GFLOP/s");
+            $"attention b{batch} h{heads} q{lq} k{lk} d{d} dv{dv}{(causal ? " causal" : "")}: threads {Parallelism.Threads}, fused {f * 1e3:F2} ms (cpu {fc * 1e3:F2}), unfused {u * 1e3:F2} ms (cpu {uc * 1e3:F2}), {u / f:F2}x (cpu {uc / fc:F2}x), {flops / f / 1e9:F1} GFLOP/s");
     }
 
-    static double Median(List<double> values)
+    static double Median(IEnumerable<double> values)
     {
-        values.Sort();
-        return values[values.Count / 2];
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 }

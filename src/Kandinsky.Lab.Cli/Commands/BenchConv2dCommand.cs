@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Kandinsky.Lab.Tensors;
 
 namespace Kandinsky.Lab.Cli.Commands;
@@ -42,29 +43,56 @@ public static class BenchConv2dCommand
         using var bias = KernelTiming.RandomTensor(3, o);
         int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
         double flops = 2.0 * n * o * oh * ow * c * k * k;
-        double seconds = KernelTiming.Median(() => F.Conv2d(x, weight, bias, stride, padding).Dispose(), runs);
+        var (seconds, cpu) = KernelTiming.Median(() => F.Conv2d(x, weight, bias, stride, padding).Dispose(), runs);
         return string.Create(CultureInfo.InvariantCulture,
-            $"conv2d {n}x{c}x{h}x{w} k{k} s{stride} p{padding} -> {o}{(f16Weight ? " f16" : "")}: threads {Parallelism.Threads}, median {seconds * 1e3:F2} ms of {runs}, {flops / seconds / 1e9:F1} GFLOP/s");
+            $"conv2d {n}x{c}x{h}x{w} k{k} s{stride} p{padding} -> {o}{(f16Weight ? " f16" : "")}: threads {Parallelism.Threads}, median {seconds * 1e3:F2} ms (cpu {cpu * 1e3:F2} ms) of {runs}, {flops / seconds / 1e9:F1} GFLOP/s");
     }
 }
 
 /// <summary>Warm-up + median timing shared by the kernel benches of this folder.</summary>
 internal static class KernelTiming
 {
-    /// <summary>Median wall time in seconds of <paramref name="runs"/> calls after one untimed warm-up call.</summary>
-    public static double Median(Action body, int runs)
+    /// <summary>
+    /// Medians of wall time and of process CPU time (seconds) over <paramref name="runs"/> calls after one
+    /// untimed warm-up call. CPU time is printed too because the machine may be shared: on an idle machine
+    /// it is about threads × wall time.
+    /// </summary>
+    public static (double Wall, double Cpu) Median(Action body, int runs)
     {
         body();
-        var times = new double[Math.Max(runs, 1)];
-        for (int i = 0; i < times.Length; i++)
+        var wall = new double[Math.Max(runs, 1)];
+        var cpu = new double[wall.Length];
+        for (int i = 0; i < wall.Length; i++)
         {
+            double cpu0 = ProcessCpuSeconds();
             var sw = Stopwatch.StartNew();
             body();
-            times[i] = sw.Elapsed.TotalSeconds;
+            wall[i] = sw.Elapsed.TotalSeconds;
+            cpu[i] = ProcessCpuSeconds() - cpu0;
         }
-        Array.Sort(times);
-        return times[times.Length / 2];
+        Array.Sort(wall);
+        Array.Sort(cpu);
+        return (wall[wall.Length / 2], cpu[cpu.Length / 2]);
     }
+
+    /// <summary>CPU time of all threads of this process; nanosecond clock on Linux (Process.TotalProcessorTime ticks at 10 ms).</summary>
+    static double ProcessCpuSeconds()
+    {
+        if (OperatingSystem.IsLinux() && ClockGetTime(ClockProcessCpuTimeId, out var ts) == 0) return ts.Seconds + ts.Nanoseconds * 1e-9;
+        return Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    }
+
+    const int ClockProcessCpuTimeId = 2;
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
 
     public static Tensor RandomTensor(int seed, params int[] shape)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
@@ -93,6 +94,7 @@ public static unsafe class AttentionBaseline
     /// C[rows × cols] = A·B for A panels [⌈rows/MR⌉][kLen][MR] and B panels [⌈cols/NR⌉][kLen][NR], blocked over k
     /// (KC = 256) so a B micro panel stays in L1 while A streams from L2.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PanelGemm(MicroKernel kernel, int rows, int cols, int kLen, float* a, float* b, float* c, int ldc)
     {
         const int KC = 256;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
@@ -33,15 +34,16 @@ internal readonly unsafe struct AttentionOperands
     public float* VOf(int pair) => V + pair / Heads * VStrides[0] + pair % Heads * VStrides[1];
     public float* MaskOf(int pair) => Mask + pair / Heads * MaskStrides[0] + pair % Heads * MaskStrides[1];
 
-    /// <summary>scores[j·ld + i] (key j, query q0 + i): ·scale, + mask, −∞ above the causal diagonal.</summary>
-    public void ScaleMaskTransposed(float* scores, int ld, int pair, int q0, int bq, int j0, int kcount)
+    /// <summary>scores[j·ld + i] (key j, query q0 + i), already scaled: + mask, −∞ above the causal diagonal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void MaskTransposed(float* scores, int ld, int pair, int q0, int bq, int j0, int kcount)
     {
+        if (Mask == null && !IsCausal) return;
         float* mask = Mask == null ? null : MaskOf(pair);
         long mi = MaskStrides[2], mj = MaskStrides[3];
         for (int jj = 0; jj < kcount; jj++)
         {
             var row = new Span<float>(scores + (long)jj * ld, bq);
-            TensorPrimitives.Multiply(row, Scale, row);
             int j = j0 + jj;
             if (mask != null)
             {
@@ -66,6 +68,8 @@ internal static unsafe class AttentionKernel
 {
     /// <summary>Keys per block (a multiple of every kernel's MR).</summary>
     const int BK = 192;
+    /// <summary>Head-dimension block of the score GEMM: a K micro panel and a Qᵀ micro panel fit L1 together.</summary>
+    const int DC = 128;
 
     public static Tensor Forward(in AttentionOperands op, MicroKernel kernel)
     {
@@ -117,12 +121,14 @@ internal static unsafe class AttentionKernel
         float* KPack(int pair) => _packs + pair * (_kPackSize + _vPackSize);
         float* VPack(int pair) => KPack(pair) + _kPackSize;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackKeysAndValues(int pair)
         {
             PackPanels.A(KPack(pair), _op.KOf(pair), _op.Lk, _op.KStrides[2], _op.D, _op.KStrides[3], _kernel.MR);
             PackPanels.B(VPack(pair), _op.VOf(pair), _op.Dv, _op.VStrides[3], _op.Lk, _op.VStrides[2], _kernel.NR);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunBlock(int task)
         {
             int pair = task / QueryBlocks, q0 = task % QueryBlocks * _bq, bq = Math.Min(_bq, _op.Lq - q0);
@@ -133,8 +139,9 @@ internal static unsafe class AttentionKernel
             {
                 float* qT = scratch, scores = qT + qt, acc = scores + st;
                 float* max = acc + o, sum = max + _bq, safeMax = sum + _bq, corr = safeMax + _bq;
-                // Qᵀ as B panels [BQ/NR][D][NR]; padded queries are zero and their results are dropped.
+                // scale·Qᵀ as B panels [BQ/NR][D][NR]; padded queries are zero and their results are dropped.
                 PackPanels.B(qT, _op.QOf(pair) + q0 * _op.QStrides[2], bq, _op.QStrides[2], d, _op.QStrides[3], nr, _bq);
+                TensorPrimitives.Multiply(new Span<float>(qT, checked((int)qt)), _op.Scale, new Span<float>(qT, checked((int)qt)));
                 new Span<float>(acc, (int)o).Clear();
                 new Span<float>(max, _bq).Fill(float.NegativeInfinity);
                 new Span<float>(sum, _bq).Clear();
@@ -147,12 +154,18 @@ internal static unsafe class AttentionKernel
                 for (int j0 = 0; j0 < keyEnd; j0 += BK)
                 {
                     int kcount = Math.Min(BK, keyEnd - j0);
-                    // Sᵀ[keys, queries] = K_block · Qᵀ
+                    // Sᵀ[keys, queries] = K_block · (scale·Q)ᵀ, blocked over D so both micro panels stay in L1.
                     float* kBlock = KPack(pair) + (long)(j0 / mr) * d * mr;
-                    for (int kp = 0; kp * mr < kcount; kp++)
-                        for (int qp = 0; qp < _bq; qp += nr)
-                            _kernel.Run(d, kBlock + (long)kp * d * mr, mr, qT + (long)qp * d, nr, scores + (long)kp * mr * ldS + qp, ldS, mr, nr, accumulate: false);
-                    _op.ScaleMaskTransposed(scores, ldS, pair, q0, bq, j0, kcount);
+                    for (int d0 = 0; d0 < d || d0 == 0; d0 += DC)
+                    {
+                        int dc = Math.Min(DC, d - d0);
+                        for (int kp = 0; kp * mr < kcount; kp++)
+                            for (int qp = 0; qp < _bq; qp += nr)
+                                _kernel.Run(dc, kBlock + (long)kp * d * mr + (long)d0 * mr, mr, qT + (long)qp * d + (long)d0 * nr, nr,
+                                    scores + (long)kp * mr * ldS + qp, ldS, mr, nr, accumulate: d0 > 0);
+                        if (d == 0) break;
+                    }
+                    _op.MaskTransposed(scores, ldS, pair, q0, bq, j0, kcount);
 
                     // Online softmax down the columns: new running max, rescale factor, P = exp(S − max), sums.
                     maxS.CopyTo(corrS);
@@ -209,6 +222,7 @@ internal static unsafe class PackPanels
     /// A panels: dst[p][kk][r] = src[(p·MR + r)·rowStride + kk·kStride] for rows &lt; <paramref name="rows"/>, else 0;
     /// ⌈rows/MR⌉ panels of kLen·MR floats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void A(float* dst, float* src, int rows, long rowStride, int kLen, long kStride, int mr)
     {
         for (int p = 0; p * mr < rows; p++)
@@ -232,6 +246,7 @@ internal static unsafe class PackPanels
     /// B panels: dst[p][kk][j] = src[(p·NR + j)·colStride + kk·kStride] for columns &lt; <paramref name="cols"/>, else 0;
     /// ⌈<paramref name="paddedCols"/>/NR⌉ panels of kLen·NR floats (paddedCols defaults to cols).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void B(float* dst, float* src, int cols, long colStride, int kLen, long kStride, int nr, int paddedCols = -1)
     {
         int total = Math.Max(cols, paddedCols);

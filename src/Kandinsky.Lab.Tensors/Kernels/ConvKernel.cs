@@ -134,6 +134,7 @@ internal static unsafe class ConvKernel
 
         public int Tiles { get; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunTile(int tile)
         {
             int m0 = tile / _nBlocks * _mb, mEnd = Math.Min(_o, m0 + _mb);
@@ -163,6 +164,7 @@ internal static unsafe class ConvKernel
         }
 
         /// <summary>C[m.., g..] (+)= A·B for one micro tile; columns that cross into the next image go through a scratch tile.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void MultiplyMicroTile(float* a, float* b, int ldb, int kc, int m, int mr, int g, int nr, bool accumulate)
         {
             int n = g / _p, p = g % _p;
@@ -197,6 +199,7 @@ internal static unsafe class ConvKernel
         }
 
         /// <summary>im2col rows [k0, k0 + kc) for the block's columns into <paramref name="dst"/> (row stride ldb).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void PackIm2Col(float* dst, int ldb, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
         {
             int kh = _weight.KernelH, kw = _weight.KernelW;

@@ -47,6 +47,7 @@ internal sealed unsafe class MicroKernel
     /// C[mr×nr] (+)= A·B over <paramref name="kc"/> steps. A must hold MR readable values per step and B NR
     /// (zero padding beyond mr / nr); only the mr×nr corner of C is read and written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, int mr, int nr, bool accumulate)
     {
         if (mr == MR && nr == NR)
