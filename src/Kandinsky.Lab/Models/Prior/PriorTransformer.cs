@@ -53,13 +53,18 @@ public sealed class PriorTransformer : IDisposable
     public Tensor ClipMean { get; }                 // [1, clip_dim]
     public Tensor ClipStd { get; }                  // [1, clip_dim]
 
+    /// <summary>Reads every weight from <paramref name="store"/> (diffusion_pytorch_model.safetensors keys) and checks them strictly.</summary>
+    public static PriorTransformer Load(IWeightStore store, PriorTransformerConfig config, string component = "prior") =>
+        new(config, new WeightCursor(store, component));
+
     /// <summary>
     /// hidden_states [B, D] (noisy image embedding), timesteps (one per batch item, or one for all),
     /// proj_embedding [B, D] (CLIP text_embeds), encoder_hidden_states [B, L, D] (CLIP last_hidden_state),
     /// attention_mask [B, L] keep mask (nonzero = real token) or null → predicted_image_embedding [B, clip_dim].
+    /// Traces: time_proj, time_embedding, embedding_proj, encoder_hidden_states_proj, proj_in, transformer_blocks.i, norm_out.
     /// </summary>
-    public Tensor Forward(Tensor hiddenStates, ReadOnlySpan<int> timesteps, Tensor projEmbedding, Tensor encoderHiddenStates,
-        Tensor? attentionMask = null, IDictionary<string, Tensor>? trace = null)
+    public Tensor Forward(Tensor hiddenStates, ReadOnlySpan<long> timesteps, Tensor projEmbedding, Tensor encoderHiddenStates,
+        Tensor? attentionMask = null, Action<string, Tensor>? trace = null)
     {
         int batch = hiddenStates.Size(0), inner = Config.InnerDim, textLen = encoderHiddenStates.Size(1);
         RequireShape(hiddenStates, "hidden_states", batch, Config.EmbeddingDim);
@@ -73,17 +78,17 @@ public sealed class PriorTransformer : IDisposable
         var steps = new float[batch];
         for (int b = 0; b < batch; b++) steps[b] = timesteps.Length == 1 ? timesteps[0] : timesteps[b];
         using var timeProj = TimeProj.Forward(steps);                            // [B, inner]
-        trace.Record("time_proj", timeProj);
+        trace?.Invoke("time_proj", timeProj);
         using var timeEmbeddings = TimeEmbedding.Forward(timeProj);               // [B, inner]
-        trace.Record("time_embedding", timeEmbeddings);
+        trace?.Invoke("time_embedding", timeEmbeddings);
 
         // 2. projections of the conditioning
         using var projEmbeddings = EmbeddingProj.Forward(projEmbedding);          // [B, inner]
-        trace.Record("embedding_proj", projEmbeddings);
+        trace?.Invoke("embedding_proj", projEmbeddings);
         using var ehs = EncoderHiddenStatesProj.Forward(encoderHiddenStates);     // [B, L, inner]
-        trace.Record("encoder_hidden_states_proj", ehs);
+        trace?.Invoke("encoder_hidden_states_proj", ehs);
         using var proj = ProjIn.Forward(hiddenStates);                            // [B, inner]
-        trace.Record("proj_in", proj);
+        trace?.Invoke("proj_in", proj);
 
         // 3. sequence [text tokens, proj_embedding, time, hidden_states, prd] + positional embedding
         using var projTok = projEmbeddings.Unsqueeze(1);
@@ -101,12 +106,12 @@ public sealed class PriorTransformer : IDisposable
             var next = TransformerBlocks[i].Forward(h, mask);
             h.Dispose();
             h = next;
-            trace.Record($"transformer_blocks.{i}", h);
+            trace?.Invoke($"transformer_blocks.{i}", h);
         }
         using (h)
         {
             using var normed = NormOut.Forward(h);                                 // [B, S, inner]
-            trace.Record("norm_out", normed);
+            trace?.Invoke("norm_out", normed);
             using var prd = normed.Select(1, normed.Size(1) - 1);                  // [B, inner] (the prd token)
             return ProjToClipEmbeddings.Forward(prd);                              // [B, clip_dim]
         }
