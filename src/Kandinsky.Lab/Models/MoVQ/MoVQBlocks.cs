@@ -157,7 +157,7 @@ public sealed class MoVQEncoderBlock : IDisposable
         }
         if (Downsampler != null)
         {
-            using (var old = h) h = F.Pad(old, [0, 1, 0, 1]);                        // (left, right, top, bottom)
+            using (var old = h) h = F.Pad(old, 0, 1, 0, 1);                        // (left, right, top, bottom)
             using (var old = h) h = Downsampler.Forward(old);
         }
         return h;
@@ -202,7 +202,7 @@ public sealed class MoVQDecoderBlock : IDisposable
         }
         if (Upsampler != null)
         {
-            using (var old = h) h = F.InterpolateNearest(old, 2 * old.Size(2), 2 * old.Size(3));
+            using (var old = h) h = F.Interpolate(old, 2 * old.Size(2), 2 * old.Size(3));
             using (var old = h) h = Upsampler.Forward(old);
         }
         return h;

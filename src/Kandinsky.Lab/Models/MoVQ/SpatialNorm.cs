@@ -42,7 +42,7 @@ public sealed class SpatialNorm : IDisposable
     }
 
     static Tensor Resize(Tensor t, int height, int width) =>
-        t.Size(2) == height && t.Size(3) == width ? t.Alias() : F.InterpolateNearest(t, height, width);
+        t.Size(2) == height && t.Size(3) == width ? t.Alias() : F.Interpolate(t, height, width);
 
     public void Dispose()
     {

@@ -82,7 +82,7 @@ public sealed class ResnetBlock2D : IDisposable
     Tensor Resample(Tensor t) => Sampling switch
     {
         ResnetSampling.Down => F.AvgPool2d(t, 2, 2),
-        ResnetSampling.Up => F.InterpolateNearest(t, 2 * t.Size(2), 2 * t.Size(3)),
+        ResnetSampling.Up => F.Interpolate(t, 2 * t.Size(2), 2 * t.Size(3)),
         _ => t.Alias(),
     };
 
