@@ -35,6 +35,20 @@ public sealed record VQModelConfig
     public const string UpDecoder = "UpDecoderBlock2D";
     public const string AttnUpDecoder = "AttnUpDecoderBlock2D";
 
+    /// <summary>The published Kandinsky 2.1 MoVQ (kandinsky-community/kandinsky-2-1, movq/config.json): 67 M parameters.</summary>
+    public static VQModelConfig Kandinsky21 => new()
+    {
+        BlockOutChannels = [128, 256, 256, 512],
+        DownBlockTypes = [DownEncoder, DownEncoder, DownEncoder, AttnDownEncoder],
+        LatentChannels = 4,
+        LayersPerBlock = 2,
+        NormType = "spatial",
+        NumVqEmbeddings = 16384,
+        SampleSize = 256,
+        UpBlockTypes = [AttnUpDecoder, UpDecoder, UpDecoder, UpDecoder],
+        VqEmbedDim = 4,
+    };
+
     /// <summary>Width of the codebook vectors: vq_embed_dim, or latent_channels when unset.</summary>
     [JsonIgnore] public int EmbedDim => VqEmbedDim ?? LatentChannels;
 

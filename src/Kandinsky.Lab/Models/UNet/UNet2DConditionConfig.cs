@@ -62,6 +62,25 @@ public sealed record UNet2DConditionConfig
     [JsonPropertyName("upcast_attention")] public bool UpcastAttention { get; init; }
     [JsonPropertyName("use_linear_projection")] public bool UseLinearProjection { get; init; }
 
+    /// <summary>The published Kandinsky 2.1 decoder UNet (kandinsky-community/kandinsky-2-1, unet/config.json): 1.22 B parameters.</summary>
+    public static UNet2DConditionConfig Kandinsky21 => new()
+    {
+        AttentionHeadDim = [64],
+        BlockOutChannels = [384, 768, 1152, 1536],
+        CrossAttentionDim = 768,
+        DownBlockTypes = [DownResnet, DownCrossAttn, DownCrossAttn, DownCrossAttn],
+        EncoderHidDim = 1024,
+        EncoderHidDimType = "text_image_proj",
+        InChannels = 4,
+        LayersPerBlock = 3,
+        OutChannels = 8,
+        SampleSize = 64,
+        UpBlockTypes = [UpCrossAttn, UpCrossAttn, UpCrossAttn, UpResnet],
+    };
+
+    /// <summary>The Kandinsky 2.1 inpainting UNet (kandinsky-2-1-inpaint): the same network with 9 input channels.</summary>
+    public static UNet2DConditionConfig Kandinsky21Inpaint => Kandinsky21 with { InChannels = 9 };
+
     /// <summary>Width of the time embedding: 4 × block_out_channels[0].</summary>
     [JsonIgnore] public int TimeEmbedDim => BlockOutChannels[0] * 4;
 
