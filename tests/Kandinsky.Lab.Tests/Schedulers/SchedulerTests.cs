@@ -95,3 +95,28 @@ public class SchedulerTests
             .QuickCheckThrowOnFailure();
     }
 }
+
+public class SchedulerGeneratorTests
+{
+    [Fact]
+    public void StepDrawsNoiseOnlyWhenStochastic()
+    {
+        var config = SchedulerConfig.Load(Path.Combine(Fixtures.Golden("scheduler_unclip_a"), "model", "scheduler_config.json"));
+        var unclip = new UnClipScheduler(config);
+        unclip.SetTimesteps(2);   // 999, 0
+        using var x = Tensor.Full(0.5f, 1, 4);
+        using var eps = Tensor.Full(0.25f, 1, 4);
+
+        var generator = new TorchGenerator(7);
+        using (var last = unclip.Step(eps, 0, x, generator)) { }        // t = 0: deterministic, no draw
+        using var firstDraw = new TorchGenerator(7).Randn(1, 4);
+        using var next = generator.Randn(1, 4);
+        Assert.Equal(firstDraw.ToArray(), next.ToArray());
+
+        var replay = new TorchGenerator(7);
+        using var noise = replay.Randn(1, 4);
+        using var viaGenerator = unclip.Step(eps, 999, x, new TorchGenerator(7), prevTimestep: 0);
+        using var viaTensor = unclip.Step(eps, 999, x, noise, prevTimestep: 0);
+        Assert.Equal(viaTensor.PrevSample.ToArray(), viaGenerator.PrevSample.ToArray());
+    }
+}
