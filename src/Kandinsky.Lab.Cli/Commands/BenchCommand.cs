@@ -12,6 +12,9 @@ public static class BenchCommand
         bench.Subcommands.Add(GemmBench.Create());
         bench.Subcommands.Add(BenchConv2dCommand.Create());
         bench.Subcommands.Add(BenchAttentionCommand.Create());
+        bench.Subcommands.Add(UNetBench.Create());
+        bench.Subcommands.Add(PriorBench.Create());
+        bench.Subcommands.Add(MoVQBench.Create());
         return bench;
     }
 }
