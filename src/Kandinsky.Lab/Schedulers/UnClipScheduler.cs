@@ -1,0 +1,121 @@
+using Kandinsky.Lab.Tensors;
+using static Kandinsky.Lab.Schedulers.SchedulerMath;
+
+namespace Kandinsky.Lab.Schedulers;
+
+/// <summary>
+/// diffusers UnCLIPScheduler (the Kandinsky 2.1 prior's): DDPM posterior with an arbitrary previous timestep,
+/// prediction_type "sample" (or "epsilon"), x0 clipping, variance "fixed_small_log".
+/// </summary>
+public sealed class UnClipScheduler : IScheduler
+{
+    int[] _timesteps;
+
+    public UnClipScheduler(SchedulerConfig config)
+    {
+        config.Validate();
+        if (config.VarianceType is not ("fixed_small_log" or "learned_range"))
+            throw new InvalidDataException($"UnCLIPScheduler: variance_type \"{config.VarianceType}\" is not supported, expected \"fixed_small_log\" or \"learned_range\".");
+        Config = config;
+        Schedule = NoiseSchedule.FromConfig(config);
+        // Until set_timesteps: every training timestep, highest first.
+        _timesteps = Enumerable.Range(0, config.NumTrainTimesteps).Reverse().ToArray();
+    }
+
+    public SchedulerConfig Config { get; }
+    public NoiseSchedule Schedule { get; }
+    public float InitNoiseSigma => 1f;
+    public IReadOnlyList<int> Timesteps => _timesteps;
+
+    /// <summary>timesteps = round(arange(N) · (T - 1) / (N - 1)) reversed (round half to even), so they run from T - 1 to 0.</summary>
+    public void SetTimesteps(int numInferenceSteps)
+    {
+        if (numInferenceSteps < 2)
+            throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), $"UnCLIPScheduler.SetTimesteps: num_inference_steps is {numInferenceSteps}, expected at least 2.");
+        double ratio = (Config.NumTrainTimesteps - 1.0) / (numInferenceSteps - 1);
+        _timesteps = new int[numInferenceSteps];
+        for (int i = 0; i < numInferenceSteps; i++)
+            _timesteps[numInferenceSteps - 1 - i] = (int)Math.Round(i * ratio, MidpointRounding.ToEven);
+    }
+
+    public bool NeedsNoise(int timestep) => timestep > 0;
+
+    public SchedulerStepOutput Step(Tensor modelOutput, int timestep, Tensor sample, Tensor? noise = null, int? prevTimestep = null)
+    {
+        int t = timestep;
+        RequireTimestep(t, Config.NumTrainTimesteps, "UnCLIPScheduler");
+        float[]? predictedVariance = null;
+        float[] output;
+        if (Config.VarianceType == "learned_range" && modelOutput.Rank >= 2 && modelOutput.Size(1) == 2 * sample.Size(1))
+        {
+            var halves = modelOutput.Split(sample.Size(1), 1);
+            output = Values(halves[0]);
+            predictedVariance = Values(halves[1]);
+            foreach (var h in halves) h.Dispose();
+        }
+        else
+        {
+            RequireSameShape("UnCLIPScheduler.Step", modelOutput, "model output", sample, "sample");
+            output = Values(modelOutput);
+        }
+        var x = Values(sample);
+        int prev = prevTimestep ?? t - 1;
+
+        // 1. alphas, betas (eq. 6-7 of DDPM with an arbitrary previous timestep)
+        float alphaProdT = Schedule.AlphasCumprod[t];
+        float alphaProdPrev = prev >= 0 ? Schedule.AlphasCumprod[prev] : 1f;
+        float betaProdT = 1f - alphaProdT;
+        float betaProdPrev = 1f - alphaProdPrev;
+        float beta, alpha;
+        if (prev == t - 1)
+        {
+            beta = Schedule.Betas[t];
+            alpha = Schedule.Alphas[t];
+        }
+        else
+        {
+            beta = 1f - alphaProdT / alphaProdPrev;
+            alpha = 1f - beta;
+        }
+
+        // 2. predicted x0 (eq. 15 for epsilon)
+        float[] x0 = Config.PredictionType == "epsilon" ? OriginalFromEpsilon(x, output, alphaProdT) : (float[])output.Clone();
+
+        // 3. clip x0
+        if (Config.ClipSample) Clamp(x0, -(float)Config.ClipSampleRange, (float)Config.ClipSampleRange);
+
+        // 4-5. posterior mean µ_t(x_t, x0) (eq. 7)
+        float x0Coeff = Sqrt(alphaProdPrev) * beta / betaProdT;
+        float sampleCoeff = Sqrt(alpha) * betaProdPrev / betaProdT;
+        var prevSample = Combine(x0Coeff, x0, sampleCoeff, x);
+
+        // 6. add noise with the posterior variance
+        if (t > 0)
+        {
+            if (noise == null) throw new ArgumentNullException(nameof(noise), $"UnCLIPScheduler.Step: timestep {t} > 0 needs a noise tensor of shape {sample.ShapeString}.");
+            RequireSameShape("UnCLIPScheduler.Step", noise, "noise", sample, "sample");
+            var z = Values(noise);
+            float variance = betaProdPrev / betaProdT * beta;
+            if (predictedVariance == null)
+            {
+                float std = Exp(0.5f * Log(MathF.Max(variance, 1e-20f)));
+                for (int i = 0; i < prevSample.Length; i++) prevSample[i] += std * z[i];
+            }
+            else
+            {
+                // learned_range: log-variance interpolated between log(var) and log(beta) by (v + 1) / 2
+                float minLog = Log(MathF.Max(variance, 1e-20f)), maxLog = Log(beta);
+                for (int i = 0; i < prevSample.Length; i++)
+                {
+                    float frac = (predictedVariance[i] + 1f) / 2f;
+                    float logVar = frac * maxLog + (1f - frac) * minLog;
+                    prevSample[i] += Exp(0.5f * logVar) * z[i];
+                }
+            }
+        }
+        return new SchedulerStepOutput(New(prevSample, sample), New(x0, sample));
+    }
+
+    public Tensor AddNoise(Tensor originalSamples, Tensor noise, ReadOnlySpan<int> timesteps) =>
+        SchedulerMath.AddNoise(Schedule.AlphasCumprod, originalSamples, noise, timesteps);
+}
