@@ -205,7 +205,7 @@ public sealed class MoVQDecoder : IDisposable
         var mid = w.Push("mid_block");
         MidResnets = [.. Enumerable.Range(0, 2).Select(i => new ResnetBlockCondNorm2D(mid.Push("resnets").Push(i), top, top, zq))];
         MidAttention = c.MidBlockAddAttention ? MoVQAttention.WithSpatialNorm(mid.Push("attentions").Push(0), top, zq) : null;
-        var reversed = c.BlockOutChannels.Reverse().ToArray();
+        var reversed = Enumerable.Reverse(c.BlockOutChannels).ToArray();
         var blocks = new List<MoVQDecoderBlock>();
         int output = reversed[0];
         for (int i = 0; i < levels; i++)

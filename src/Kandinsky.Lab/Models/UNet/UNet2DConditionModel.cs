@@ -46,7 +46,7 @@ public sealed class UNet2DConditionModel : IDisposable
         MidBlock = new UNetMidBlock2DSimpleCrossAttn(w.Push("mid_block"), c.BlockOutChannels[^1], c.HeadDim(levels - 1), s);
 
         var up = new List<IUNetUpBlock>();
-        var reversed = c.BlockOutChannels.Reverse().ToArray();
+        var reversed = Enumerable.Reverse(c.BlockOutChannels).ToArray();
         var reversedHeadDims = Enumerable.Range(0, levels).Select(c.HeadDim).Reverse().ToArray();
         output = reversed[0];
         for (int i = 0; i < levels; i++)
