@@ -15,6 +15,12 @@ public sealed record DecoderConditioning(Tensor PromptEmbeds, Tensor HiddenState
 {
     public int Rows => PromptEmbeds.Size(0);
 
+    public DecoderConditioning SelectRows(IReadOnlyList<int> rows)
+    {
+        var idx = rows.Select(r => (long)r).ToArray();
+        return new DecoderConditioning(F.IndexSelect(PromptEmbeds, 0, idx), F.IndexSelect(HiddenStates, 0, idx));
+    }
+
     public void Dispose()
     {
         PromptEmbeds.Dispose();
@@ -117,6 +123,114 @@ public sealed class DecoderPipeline : IDisposable
         int s = MovqScaleFactor;
         static int Up(int v, int d) => (v + d - 1) / d;
         return (Up(height, s * s) * s, Up(width, s * s) * s);
+    }
+
+    /// <summary>
+    /// KandinskyPipeline.__call__: one image per image-embedding row, the rows shared out evenly over the prompts;
+    /// <paramref name="negatives"/> are the negative prompts' MCLIP ("" by default). Returns the steps and the MoVQ output.
+    /// </summary>
+    public DecoderOutput Text2Img(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
+        int steps, float guidanceScale, int height, int width, INoiseSource noise, Tensor? latents = null,
+        DecoderSchedulerKind schedulerKind = DecoderSchedulerKind.Default, DecoderCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+    {
+        var (lh, lw) = LatentSize(height, width);
+        var scheduler = CreateScheduler(schedulerKind);
+        scheduler.SetTimesteps(steps);
+        trace?.Invoke("decoder.timesteps", PriorPipeline.IntTensor(scheduler.Timesteps.ToArray()));
+        using var start = StartLatents(noise, latents, imageEmbeds.Size(0), lh, lw, scheduler.InitNoiseSigma);
+        return Finish(prompts, negatives, imageEmbeds, negativeImageEmbeds, start, scheduler.Timesteps.ToArray(), scheduler, guidanceScale, noise,
+            null, callbacks, trace);
+    }
+
+    /// <summary>
+    /// KandinskyImg2ImgPipeline: <paramref name="preparedImage"/> ([1, 3, H, W] in −1…1) is MoVQ-encoded, noised with
+    /// the pipeline's own schedule to t = int(1000·strength) − 2, then denoised over the remaining DDIM timesteps.
+    /// </summary>
+    public DecoderOutput Img2Img(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
+        Tensor preparedImage, float strength, int steps, float guidanceScale, INoiseSource noise, DecoderCallbacks? callbacks = null,
+        Action<string, Tensor>? trace = null)
+    {
+        if (strength is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(strength), strength, "Img2Img: strength must be in (0, 1].");
+        var (lh, lw) = LatentSize(preparedImage.Size(2), preparedImage.Size(3));
+        int rows = imageEmbeds.Size(0);
+        trace?.Invoke("decoder.prepared_image", preparedImage);
+        using var encoded = EncodeImage(preparedImage);                                   // [1, 4, h, w]
+        trace?.Invoke("decoder.encoded_latents", encoded);
+        if (encoded.Size(2) != lh || encoded.Size(3) != lw)
+            throw new ArgumentException($"Img2Img: the encoded image has {encoded.Size(2)}x{encoded.Size(3)} latents but the size needs {lh}x{lw}; use a height and width that are multiples of {MovqScaleFactor * MovqScaleFactor}.");
+        using var batch = encoded.Expand(rows, encoded.Size(1), lh, lw);
+        var scheduler = CreateScheduler(DecoderSchedulerKind.Ddim);
+        scheduler.SetTimesteps(steps);
+        var timesteps = Img2ImgStart.RemainingTimesteps(scheduler, steps, strength);
+        int latentTimestep = Img2ImgStart.LatentTimestep(scheduler.Config.NumTrainTimesteps, strength);
+        using var draw = noise.Next("the img2img start noise", rows, encoded.Size(1), lh, lw);
+        using var start = Img2ImgStart.AddNoise(batch, draw, Enumerable.Repeat(latentTimestep, rows).ToArray());
+        trace?.Invoke("decoder.noisy_latents", start);
+        return Finish(prompts, negatives, imageEmbeds, negativeImageEmbeds, start, timesteps, scheduler, guidanceScale, noise, null, callbacks, trace);
+    }
+
+    /// <summary>
+    /// KandinskyInpaintPipeline (9-channel UNet): <paramref name="mask"/> is [H, W] with 1 = repaint; the kept part of
+    /// the MoVQ-encoded image and the eroded latent mask join the UNet input at every step.
+    /// </summary>
+    public DecoderOutput Inpaint(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
+        Tensor preparedImage, ReadOnlySpan<float> mask, int steps, float guidanceScale, INoiseSource noise, Tensor? latents = null,
+        DecoderCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+    {
+        int expected = LatentChannels * 2 + 1;
+        if (Unet.Config.InChannels != expected)
+            throw new InvalidOperationException($"Inpaint needs the inpainting UNet (in_channels {expected}); this decoder's UNet has in_channels {Unet.Config.InChannels}.");
+        int h = preparedImage.Size(2), w = preparedImage.Size(3), rows = imageEmbeds.Size(0);
+        var (lh, lw) = LatentSize(h, w);
+        trace?.Invoke("decoder.prepared_image", preparedImage);
+        using var encoded = EncodeImage(preparedImage);                                   // [1, 4, h', w']
+        using var keep = ImagePreparation.PrepareMask(mask, h, w, encoded.Size(2), encoded.Size(3));   // [1, 1, h', w']
+        using var masked = F.Mul(encoded, keep);
+        using var maskedRows = masked.Expand(rows, masked.Size(1), masked.Size(2), masked.Size(3));
+        using var keepRows = keep.Expand(rows, 1, keep.Size(2), keep.Size(3));
+        using var inpaint = new InpaintInputs(maskedRows.Contiguous().Clone(), keepRows.Contiguous().Clone());
+        var scheduler = CreateScheduler(DecoderSchedulerKind.Ddim);
+        scheduler.SetTimesteps(steps);
+        using var start = StartLatents(noise, latents, rows, lh, lw, scheduler.InitNoiseSigma);
+        return Finish(prompts, negatives, imageEmbeds, negativeImageEmbeds, start, scheduler.Timesteps.ToArray(), scheduler, guidanceScale, noise,
+            inpaint, callbacks, trace);
+    }
+
+    DecoderOutput Finish(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds, Tensor start,
+        IReadOnlyList<int> timesteps, IScheduler scheduler, float guidanceScale, INoiseSource noise, InpaintInputs? inpaint,
+        DecoderCallbacks? callbacks, Action<string, Tensor>? trace)
+    {
+        int rows = imageEmbeds.Size(0);
+        if (negativeImageEmbeds.Size(0) != rows)
+            throw new ArgumentException($"Decoder: {rows} image embedding rows but {negativeImageEmbeds.Size(0)} negative rows.");
+        if (rows % prompts.Rows != 0)
+            throw new ArgumentException($"Decoder: {rows} image embedding rows cannot be shared out over {prompts.Rows} prompts.");
+        var rowPrompts = Enumerable.Range(0, rows).Select(r => r / (rows / prompts.Rows)).ToArray();
+        using var cond = prompts.SelectRows(rowPrompts);
+        using var uncond = negatives.SelectRows(rowPrompts);
+        var run = Denoise(cond, uncond, imageEmbeds, negativeImageEmbeds, start, timesteps, scheduler, guidanceScale, noise, inpaint, callbacks, trace);
+        using (run.Latents)
+        {
+            var raw = DecodeLatents(run.Latents, trace);
+            if (trace != null)
+            {
+                using var unit = ImagePreparation.ToUnitNhwc(raw);
+                trace("out.image_np", unit);
+            }
+            return new DecoderOutput(run.Timesteps, run.Steps, raw, rowPrompts, scheduler.GetType().Name.Replace("Scheduler", "", StringComparison.Ordinal).ToUpperInvariant());
+        }
+    }
+
+    static Tensor StartLatents(INoiseSource noise, Tensor? latents, int rows, int lh, int lw, float sigma)
+    {
+        if (latents != null)
+        {
+            if (!latents.Shape.SequenceEqual([rows, 4, lh, lw]))
+                throw new ArgumentException($"Decoder: unexpected latents shape, got {latents.ShapeString}, expected [{rows}, 4, {lh}, {lw}].");
+            return F.Mul(latents, sigma);
+        }
+        using var drawn = noise.Next("the decoder's initial latents", rows, 4, lh, lw);
+        return F.Mul(drawn, sigma);
     }
 
     /// <summary>
@@ -235,6 +349,9 @@ public sealed class DecoderPipeline : IDisposable
         Movq.Dispose();
     }
 }
+
+/// <summary>A decoder run: the steps, the raw MoVQ output [R, 3, H, W], which prompt each row used, and the scheduler's name.</summary>
+public sealed record DecoderOutput(IReadOnlyList<int> Timesteps, IReadOnlyList<DecoderStep> Steps, Tensor RawImages, int[] RowPrompts, string Scheduler);
 
 /// <summary>The raw outcome of <see cref="DecoderPipeline.Denoise"/>.</summary>
 public sealed record DecoderRun(IReadOnlyList<int> Timesteps, IReadOnlyList<DecoderStep> Steps, Tensor Latents);

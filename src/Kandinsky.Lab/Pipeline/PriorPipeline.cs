@@ -14,6 +14,19 @@ public sealed record PriorConditioning(Tensor TextEmbeds, Tensor HiddenStates, l
 {
     public int Rows => TextEmbeds.Size(0);
 
+    /// <summary>The given rows, in order (rows may repeat).</summary>
+    public PriorConditioning SelectRows(IReadOnlyList<int> rows)
+    {
+        var idx = rows.Select(r => (long)r).ToArray();
+        var ids = new TokenBatch(AttentionMask, AttentionMask).SelectRows(rows);
+        return new PriorConditioning(F.IndexSelect(TextEmbeds, 0, idx), F.IndexSelect(HiddenStates, 0, idx), ids.AttentionMask);
+    }
+
+    /// <summary>The rows of <paramref name="a"/> followed by those of <paramref name="b"/>.</summary>
+    public static PriorConditioning Concat(PriorConditioning a, PriorConditioning b) =>
+        new(F.Cat([a.TextEmbeds, b.TextEmbeds], 0), F.Cat([a.HiddenStates, b.HiddenStates], 0),
+            TokenBatch.Concat(new TokenBatch(a.AttentionMask, a.AttentionMask), new TokenBatch(b.AttentionMask, b.AttentionMask)).AttentionMask);
+
     public void Dispose()
     {
         TextEmbeds.Dispose();
@@ -114,6 +127,38 @@ public sealed class PriorPipeline : IDisposable
     }
 
     public IScheduler CreateScheduler() => SchedulerFactory.Create(SchedulerConfig, System.IO.Path.Combine(Path, "scheduler"));
+
+    /// <summary>
+    /// KandinskyPriorPipeline.__call__: the rows are every prompt <paramref name="imagesPerPrompt"/> times, then
+    /// (with negative prompts) every negative the same way; guidance runs against <paramref name="empty"/> ("" —
+    /// one row, repeated). With negatives, image_embeds and negative_image_embeds are the two halves of the
+    /// result; without, negative_image_embeds is the zero-image embedding.
+    /// </summary>
+    public PriorOutput Run(PriorConditioning prompts, PriorConditioning? negatives, PriorConditioning empty, int steps, float guidanceScale,
+        INoiseSource noise, Tensor? latents = null, int imagesPerPrompt = 1, PriorCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(imagesPerPrompt, 1);
+        var promptRows = Enumerable.Range(0, prompts.Rows).SelectMany(i => Enumerable.Repeat(i, imagesPerPrompt)).ToArray();
+        int n = promptRows.Length;
+        using var promptCond = prompts.SelectRows(promptRows);
+        using var negCond = negatives?.SelectRows(promptRows);
+        using var cond = negCond == null ? promptCond.SelectRows(Enumerable.Range(0, n).ToArray()) : PriorConditioning.Concat(promptCond, negCond);
+        using var uncond = empty.SelectRows(Enumerable.Repeat(0, cond.Rows).ToArray());
+        var run = Denoise(cond, guidanceScale > 1f ? uncond : null, steps, guidanceScale, noise, latents, callbacks, trace);
+        using var all = run.Embeddings;
+        using var first = all.Slice(0, 0, n);
+        var image = first.Clone();
+        Tensor negative;
+        if (negCond != null)
+        {
+            using var second = all.Slice(0, n, 2 * n);
+            negative = second.Clone();
+        }
+        else negative = ZeroImageEmbedding(n, trace);
+        trace?.Invoke("prior.out.image_embeds", image);
+        trace?.Invoke("prior.out.negative_image_embeds", negative);
+        return new PriorOutput(run.Timesteps, run.Steps, image, negative, promptCond.TextEmbeds.Clone(), promptRows);
+    }
 
     /// <summary>
     /// The prior's denoising loop (KandinskyPriorPipeline.__call__ steps 3–4): CFG batches ordered
@@ -239,6 +284,13 @@ public sealed class PriorPipeline : IDisposable
         Prior.Dispose();
     }
 }
+
+/// <summary>
+/// The outcome of <see cref="PriorPipeline.Run"/>: the steps, image_embeds and negative_image_embeds [n, D], the text
+/// embeddings of the prompt rows and which prompt each row is.
+/// </summary>
+public sealed record PriorOutput(IReadOnlyList<int> Timesteps, IReadOnlyList<PriorStep> Steps, Tensor ImageEmbeds, Tensor NegativeImageEmbeds,
+    Tensor PromptTextEmbeds, int[] PromptRows);
 
 /// <summary>The raw outcome of <see cref="PriorPipeline.Denoise"/>: timesteps, per-step records, and post-processed embeddings [R, D].</summary>
 public sealed record PriorRun(IReadOnlyList<int> Timesteps, IReadOnlyList<PriorStep> Steps, Tensor Embeddings);
