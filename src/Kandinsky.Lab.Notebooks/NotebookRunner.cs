@@ -41,7 +41,17 @@ public sealed partial class NotebookRunner
         return await RunAsync(notebook, System.IO.Path.GetDirectoryName(fullPath)!, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Console output and the current directory are process-wide, so runs in one process take turns.</summary>
+    static readonly SemaphoreSlim OneRunAtATime = new(1, 1);
+
     public async Task<NotebookRun> RunAsync(Notebook source, string notebookDirectory, CancellationToken cancellationToken = default)
+    {
+        await OneRunAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { return await RunExclusiveAsync(source, notebookDirectory, cancellationToken).ConfigureAwait(false); }
+        finally { OneRunAtATime.Release(); }
+    }
+
+    async Task<NotebookRun> RunExclusiveAsync(Notebook source, string notebookDirectory, CancellationToken cancellationToken)
     {
         var executed = source.Clone();
         var cells = executed.Cells;

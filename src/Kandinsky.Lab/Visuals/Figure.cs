@@ -8,7 +8,8 @@ namespace Kandinsky.Lab.Visuals;
 /// <summary>
 /// A plotly.js figure: traces and a layout as JSON. Renders as <c>application/vnd.plotly.v1+json</c> (Jupyter
 /// front ends draw it natively) and as HTML that draws it with plotly.js (loaded from the page, or from the
-/// CDN when the page has none).
+/// CDN when the page has none). Every string given to it (titles, trace names, hover text, axis labels) is plain text:
+/// it is HTML-encoded, because plotly renders a subset of HTML in labels.
 /// </summary>
 [TypeFormatterSource(typeof(LabFormatterSource))]
 public sealed class Figure : IRichDisplay
@@ -21,7 +22,7 @@ public sealed class Figure : IRichDisplay
     public Figure(string? title = null)
     {
         Layout = new JsonObject { ["margin"] = new JsonObject { ["l"] = 50, ["r"] = 20, ["t"] = title == null ? 20 : 50, ["b"] = 40 } };
-        if (title != null) Layout["title"] = new JsonObject { ["text"] = title };
+        if (title != null) Layout["title"] = new JsonObject { ["text"] = Text(title) };
     }
 
     public IReadOnlyList<JsonObject> Traces => _traces;
@@ -36,21 +37,30 @@ public sealed class Figure : IRichDisplay
 
     /// <summary>A 2-D scatter/line trace; <paramref name="hoverText"/> per point is shown on hover.</summary>
     public Figure AddScatter(IEnumerable<double> x, IEnumerable<double> y, string? name = null, string mode = "markers",
-        IEnumerable<string>? hoverText = null, string? color = null)
+        IEnumerable<string>? hoverText = null, string? color = null, string? dash = null, string? yAxis = null)
     {
         var t = new JsonObject { ["type"] = "scatter", ["mode"] = mode, ["x"] = Array(x), ["y"] = Array(y) };
-        if (name != null) t["name"] = name;
+        if (name != null) t["name"] = Text(name);
         if (hoverText != null) { t["text"] = Array(hoverText); t["hoverinfo"] = "text+name"; }
         if (color != null) t["marker"] = new JsonObject { ["color"] = color };
+        if (color != null || dash != null)
+        {
+            var line = new JsonObject();
+            if (color != null) line["color"] = color;
+            if (dash != null) line["dash"] = dash;
+            t["line"] = line;
+        }
+        if (yAxis != null) t["yaxis"] = yAxis;
         return AddTrace(t);
     }
 
     /// <summary>A 3-D scatter trace.</summary>
     public Figure AddScatter3d(IEnumerable<double> x, IEnumerable<double> y, IEnumerable<double> z, string? name = null,
-        string mode = "markers", IEnumerable<string>? hoverText = null)
+        string mode = "markers", IEnumerable<string>? hoverText = null, string? color = null)
     {
         var t = new JsonObject { ["type"] = "scatter3d", ["mode"] = mode, ["x"] = Array(x), ["y"] = Array(y), ["z"] = Array(z), ["marker"] = new JsonObject { ["size"] = 4 } };
-        if (name != null) t["name"] = name;
+        if (color != null) { t["marker"]!["color"] = color; t["line"] = new JsonObject { ["color"] = color }; }
+        if (name != null) t["name"] = Text(name);
         if (hoverText != null) { t["text"] = Array(hoverText); t["hoverinfo"] = "text+name"; }
         return AddTrace(t);
     }
@@ -76,8 +86,15 @@ public sealed class Figure : IRichDisplay
 
     public Figure WithAxes(string? xTitle, string? yTitle)
     {
-        if (xTitle != null) Layout["xaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = xTitle } };
-        if (yTitle != null) Layout["yaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = yTitle } };
+        if (xTitle != null) Layout["xaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = Text(xTitle) } };
+        if (yTitle != null) Layout["yaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = Text(yTitle) } };
+        return this;
+    }
+
+    /// <summary>A second y axis on the right (traces opt in with <c>yAxis: "y2"</c>).</summary>
+    public Figure WithSecondYAxis(string title)
+    {
+        Layout["yaxis2"] = new JsonObject { ["title"] = new JsonObject { ["text"] = Text(title) }, ["overlaying"] = "y", ["side"] = "right", ["showgrid"] = false };
         return this;
     }
 
@@ -122,14 +139,17 @@ public sealed class Figure : IRichDisplay
 
     public override string ToString()
     {
-        var title = Layout["title"]?["text"]?.GetValue<string>();
+        var title = Layout["title"]?["text"]?.GetValue<string>() is { } encoded ? System.Net.WebUtility.HtmlDecode(encoded) : null;
         return $"Figure{(title == null ? "" : $" \"{title}\"")} with {_traces.Count} trace(s): {string.Join(", ", _traces.Select(t => (string?)t["type"] ?? "?"))}";
     }
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 
     static JsonArray Array(IEnumerable<double> values) => new([.. values.Select(Number)]);
-    static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+    static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(Text(v)))]);
+
+    /// <summary>Plain text for a plotly label: plotly reads labels as HTML (and decodes entities), so encode it.</summary>
+    public static string Text(string text) => Html.Encode(text);
 
     /// <summary>JSON has no NaN/Infinity: plotly reads null as a gap.</summary>
     static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
