@@ -101,7 +101,7 @@ public sealed partial class KandinskyLab : IDisposable
         var batches = new TextTokenBatches(
             TokenBatch.From(clip), clipNeg == null ? null : TokenBatch.From(clipNeg), TokenBatch.From([clipEmpty]),
             TokenBatch.From(xlmr), TokenBatch.From(xlmrNeg));
-        return EncodeTokens(prompts, negativePrompts, batches, clip, clipNeg, clipEmpty, xlmr, negativePrompts == null ? null : xlmrNeg);
+        return EncodeTokens(prompts, negativePrompts, batches, clip, clipNeg, clipEmpty, xlmr, xlmrNeg);
     }
 
     /// <summary>Encodes given token ids (a parity run or ids from elsewhere); tokenizations are optional labels.</summary>

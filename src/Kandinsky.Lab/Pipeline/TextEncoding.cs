@@ -42,6 +42,7 @@ public sealed class TextEncoding : IRichDisplay, IDisposable
     public IReadOnlyList<Tokenization>? ClipNegativeTokens { get; }
     public Tokenization? ClipEmptyTokens { get; }
     public IReadOnlyList<Tokenization>? XlmrTokens { get; }
+    /// <summary>XLM-R tokenizations of the decoder's unconditional text: the negative prompts, or "" for each prompt.</summary>
     public IReadOnlyList<Tokenization>? XlmrNegativeTokens { get; }
 
     /// <summary>CLIP text_embeds [B, D] and last_hidden_state [B, 77, D] of the prompts, with their mask.</summary>
