@@ -14,6 +14,8 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(RunModuleCommand.Create());
         root.Subcommands.Add(RunTraceCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(TourCommand.Create());
         root.Subcommands.Add(NotebookCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(RandnCommand.Create());
