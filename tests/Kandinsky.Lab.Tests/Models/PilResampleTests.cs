@@ -34,3 +34,22 @@ public class PilResampleTests
         Assert.Contains("2x2x3", ex.Message);
     }
 }
+
+public class ClipImageProcessorConfigTests
+{
+    static ClipImageProcessorConfig WithSize(string sizeJson) => new() { Size = System.Text.Json.JsonDocument.Parse(sizeJson).RootElement.Clone() };
+
+    [Fact]
+    public void ShortestEdgeKeepsTheAspectRatioTruncatingTheLongSide()
+    {
+        Assert.Equal((224, 319), WithSize("""{"shortest_edge": 224}""").ResizedSize(180, 257));
+        Assert.Equal((54, 40), WithSize("""{"shortest_edge": 40}""").ResizedSize(61, 45));
+        Assert.Equal((40, 40), WithSize("40").ResizedSize(7, 7));
+    }
+
+    [Fact]
+    public void ExactHeightAndWidthAreUsedAsGiven()
+    {
+        Assert.Equal((30, 50), WithSize("""{"height": 30, "width": 50}""").ResizedSize(180, 257));
+    }
+}
