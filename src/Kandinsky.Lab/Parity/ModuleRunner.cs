@@ -21,6 +21,7 @@ public static class ModuleRunner
         "mclip", "clip_text", "clip_vision", "clip_image_processor", "prior",
         "scheduler_unclip", "scheduler_ddim", "scheduler_ddpm", "img2img_add_noise",
         "unet", "movq_decode", "movq_encode",
+        "pipeline_text2img", "pipeline_interpolate", "pipeline_img2img", "pipeline_inpaint",
     ];
 
     /// <summary>Runs the case in <paramref name="caseDir"/>; the caller disposes the outputs.</summary>
@@ -45,6 +46,10 @@ public static class ModuleRunner
                 case "unet": RunUNet(run); break;
                 case "movq_decode": RunMoVQDecode(run); break;
                 case "movq_encode": RunMoVQEncode(run); break;
+                case "pipeline_text2img": PipelineCases.RunText2Img(run); break;
+                case "pipeline_interpolate": PipelineCases.RunInterpolate(run); break;
+                case "pipeline_img2img": PipelineCases.RunImg2Img(run); break;
+                case "pipeline_inpaint": PipelineCases.RunInpaint(run); break;
                 default:
                     throw new NotSupportedException($"{spec.CaseJsonPath}: unknown module kind \"{spec.Module}\"; supported kinds: {string.Join(", ", SupportedKinds)}.");
             }
@@ -234,7 +239,7 @@ public static class ModuleRunner
     // ---- plumbing ------------------------------------------------------------------------------------
 
     /// <summary>The state of one case run: its spec, inputs, collected outputs and trace sink.</summary>
-    sealed class CaseRun(GoldenCaseSpec spec, SafetensorsFile io, bool tracing)
+    internal sealed class CaseRun(GoldenCaseSpec spec, SafetensorsFile io, bool tracing)
     {
         public GoldenCaseSpec Spec { get; } = spec;
         public SafetensorsFile Io { get; } = io;
@@ -270,7 +275,7 @@ public static class ModuleRunner
     }
 
     /// <summary>A model/ weight file opened as a weight store for the run.</summary>
-    sealed class CaseWeights(string path) : IDisposable
+    internal sealed class CaseWeights(string path) : IDisposable
     {
         readonly SafetensorsFile _file = SafetensorsFile.Open(path);
 

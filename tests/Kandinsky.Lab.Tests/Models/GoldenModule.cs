@@ -5,20 +5,6 @@ using Kandinsky.Lab.Tensors.IO;
 
 namespace Kandinsky.Lab.Tests.Models;
 
-/// <summary>A safetensors file as an <see cref="IWeightStore"/> (views of the mapping).</summary>
-internal sealed class SafetensorsWeightStore(SafetensorsFile file) : IWeightStore
-{
-    public IEnumerable<string> Keys => file.Names;
-
-    public bool TryGet(string key, out Tensor tensor, out string source)
-    {
-        source = file.Path;
-        if (!file.Contains(key)) { tensor = null!; return false; }
-        tensor = file.GetTensor(key);
-        return true;
-    }
-}
-
 /// <summary>
 /// One golden module case (tests/fixtures/golden/&lt;name&gt;): its model folder, inputs, expected outputs and the
 /// README's pass rule |ours − golden| ≤ atol + rtol·|golden| with per-tensor tolerances from case.json.
@@ -34,14 +20,13 @@ internal sealed class GoldenModule : IDisposable
         Dir = Fixtures.Golden(caseName);
         _case = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "case.json"))).RootElement;
         Io = SafetensorsFile.Open(Path.Combine(Dir, "io.safetensors"));
-        Weights = SafetensorsFile.Open(Path.Combine(Dir, "model", "diffusion_pytorch_model.safetensors"));
+        Store = SafetensorsWeightStore.Open(Path.Combine(Dir, "model"));
     }
 
     public string Dir { get; }
     public string ConfigPath => Path.Combine(Dir, "model", "config.json");
     public SafetensorsFile Io { get; }
-    public SafetensorsFile Weights { get; }
-    public IWeightStore Store => new SafetensorsWeightStore(Weights);
+    public SafetensorsWeightStore Store { get; }
     public List<string> Report { get; } = [];
 
     public Tensor Input(string name) => Io.GetTensorAsFloat32("in." + name);
@@ -111,6 +96,6 @@ internal sealed class GoldenModule : IDisposable
     public void Dispose()
     {
         Io.Dispose();
-        Weights.Dispose();
+        Store.Dispose();
     }
 }

@@ -23,8 +23,8 @@ public sealed class MakeCheckpointTests(ITestOutputHelper output) : IDisposable
 
     static T WithStore<T>(string weights, Func<IWeightStore, T> build)
     {
-        using var file = SafetensorsFile.Open(weights);
-        return build(new SafetensorsWeightStore(file));
+        using var store = SafetensorsWeightStore.Open(weights);
+        return build(store);
     }
 
     [Theory]

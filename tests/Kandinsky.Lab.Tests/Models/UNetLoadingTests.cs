@@ -12,9 +12,8 @@ public class UNetLoadingTests
     [Fact]
     public void MicroModelUNetLoadsStrictlyAndRuns()
     {
-        using var file = SafetensorsFile.Open(Decoder("unet", UNet2DConditionModel.WeightsFileName));
         var config = UNet2DConditionConfig.Load(Decoder("unet", "config.json"));
-        using var unet = UNet2DConditionModel.Load(new SafetensorsWeightStore(file), config);
+        using var unet = UNet2DConditionModel.Load(Path.Combine(Fixtures.MicroModel, "decoder", "unet"));
         int d = config.CrossAttentionDim;
         using var sample = Tensor.Full(0.5f, 1, config.InChannels, 8, 8);
         using var ehs = Tensor.Full(0.1f, 1, 3, config.EncoderHidDim!.Value);
@@ -27,9 +26,8 @@ public class UNetLoadingTests
     [Fact]
     public void MicroModelMoVQLoadsStrictlyAndRuns()
     {
-        using var file = SafetensorsFile.Open(Decoder("movq", VQModel.WeightsFileName));
         var config = VQModelConfig.Load(Decoder("movq", "config.json"));
-        using var movq = VQModel.Load(new SafetensorsWeightStore(file), config);
+        using var movq = VQModel.Load(Path.Combine(Fixtures.MicroModel, "decoder", "movq"));
         using var latents = Tensor.Full(0.3f, 1, config.EmbedDim, 2, 3);
         using var image = movq.Decode(latents);
         int s = config.ScaleFactor;

@@ -37,9 +37,20 @@ public class ModuleRunnerGoldenTests(ITestOutputHelper output)
     [Fact]
     public void UnknownModuleKindIsNamedWithTheSupportedList()
     {
-        var ex = Assert.Throws<NotSupportedException>(() => ModuleRunner.Run(Fixtures.Golden("pipeline_text2img_a")));
-        Assert.Contains("\"pipeline_text2img\"", ex.Message);
-        Assert.Contains("scheduler_ddpm", ex.Message);
+        var dir = Directory.CreateTempSubdirectory("bogus-case").FullName;
+        try
+        {
+            File.Copy(Path.Combine(Fixtures.Golden("img2img_add_noise_a"), "io.safetensors"), Path.Combine(dir, "io.safetensors"));
+            File.WriteAllText(Path.Combine(dir, "case.json"), "{\"module\": \"teleporter\", \"atol\": 1e-5, \"rtol\": 1e-5}");
+            var ex = Assert.Throws<NotSupportedException>(() => ModuleRunner.Run(dir));
+            Assert.Contains("\"teleporter\"", ex.Message);
+            Assert.Contains("scheduler_ddpm", ex.Message);
+            Assert.Contains("pipeline_text2img", ex.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

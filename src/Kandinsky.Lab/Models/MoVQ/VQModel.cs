@@ -41,6 +41,14 @@ public sealed class VQModel : IDisposable
     public Conv2d PostQuantConv { get; }
     public MoVQDecoder Decoder { get; }
 
+    /// <summary>Loads a diffusers component folder (config.json + weights, single or sharded safetensors), strictly.</summary>
+    public static VQModel Load(string folder)
+    {
+        var config = VQModelConfig.Load(Path.Combine(folder, "config.json"));
+        using var store = SafetensorsWeightStore.Open(folder);
+        return Load(store, config, folder);
+    }
+
     /// <summary>Builds the network from <paramref name="store"/> and checks that every key is used and well-shaped.</summary>
     public static VQModel Load(IWeightStore store, VQModelConfig config, string component = "movq")
     {

@@ -78,6 +78,14 @@ public sealed class UNet2DConditionModel : IDisposable
     public GroupNorm ConvNormOut { get; }
     public Conv2d ConvOut { get; }
 
+    /// <summary>Loads a diffusers component folder (config.json + weights, single or sharded safetensors), strictly.</summary>
+    public static UNet2DConditionModel Load(string folder)
+    {
+        var config = UNet2DConditionConfig.Load(Path.Combine(folder, "config.json"));
+        using var store = SafetensorsWeightStore.Open(folder);
+        return Load(store, config, folder);
+    }
+
     /// <summary>Builds the network from <paramref name="store"/> and checks that every key is used and well-shaped.</summary>
     public static UNet2DConditionModel Load(IWeightStore store, UNet2DConditionConfig config, string component = "unet")
     {
