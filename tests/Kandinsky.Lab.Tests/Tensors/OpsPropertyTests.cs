@@ -126,7 +126,7 @@ public class OpsPropertyTests
         using var lnW = Oracle.Random(rng, [333]);
         var ops = new (string Name, Func<Tensor> Run)[]
         {
-            ("Add", () => F.Add(x, bias)), ("Where", () => F.Where(x, bias, x)), ("Silu", () => F.Silu(x)), ("Gelu", () => F.Gelu(x)),
+            ("Add", () => F.Add(x, bias)), ("AddSameShape", () => F.Add(x, x)), ("MulScalar", () => F.Mul(x, 0.3f)), ("Where", () => F.Where(x, bias, x)), ("Silu", () => F.Silu(x)), ("Gelu", () => F.Gelu(x)),
             ("Exp", () => F.Exp(x)), ("Softmax", () => F.Softmax(rows, -1)), ("SoftmaxDim0", () => F.Softmax(rows, 0)),
             ("LogSoftmax", () => F.LogSoftmax(rows, 1)), ("GroupNorm", () => F.GroupNorm(x, 32, w, w, 1e-5f)),
             ("LayerNorm", () => F.LayerNorm(rows, lnW, lnW, 1e-5f)), ("Sum", () => F.Sum(x, [1, 3])), ("Var", () => F.Var(rows, [-1])),
