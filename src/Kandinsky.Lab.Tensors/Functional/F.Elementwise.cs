@@ -107,8 +107,8 @@ public static unsafe partial class F
     public static void MulInPlace(Tensor target, float s)
     {
         RequireContiguousTarget(target, "F.MulInPlace");
-        var span = target.AsSpan();
-        TensorPrimitives.Multiply(span, s, span);
+        nint tp = (nint)target.Data;
+        ForBlocks(target.Count, (start, length) => BinaryRows.VectorScalar<MultiplyOperator>((float*)tp + start, (float*)tp + start, s, length));
     }
 
     static void RequireContiguousTarget(Tensor target, string op)

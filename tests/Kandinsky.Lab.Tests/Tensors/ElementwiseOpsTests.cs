@@ -203,6 +203,21 @@ public class ElementwiseOpsTests
     }
 
     [Fact]
+    public void InPlaceOpsOnLargeTensorsEqualTheirOutOfPlaceForms()
+    {
+        var rng = new Random(9);
+        using var x = Oracle.Random(rng, [3, 50001]);
+        using var row = Oracle.Random(rng, [50001]);
+        using var added = F.Add(x, row);
+        using var scaled = F.Mul(added, 0.7f);
+        using var target = x.Clone();
+        F.AddInPlace(target, row);
+        Assert.Equal(added.ToArray(), target.ToArray());
+        F.MulInPlace(target, 0.7f);
+        Assert.Equal(scaled.ToArray(), target.ToArray());
+    }
+
+    [Fact]
     public void BadShapesNameTheOpAndBothShapes()
     {
         using var a = Tensor.Zeros(2, 3);
