@@ -13,6 +13,12 @@ public class NotebookFileTests(ITestOutputHelper output)
 
     public static string PathOf(string name) => Path.Combine(Fixtures.RepoRoot, "notebooks", name + ".ipynb");
 
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<NotebookRun>>> Runs = new();
+
+    /// <summary>Each notebook is executed once per test run; the browser test reuses the executed copy.</summary>
+    public static Task<NotebookRun> RunOnce(string name) =>
+        Runs.GetOrAdd(name, n => new Lazy<Task<NotebookRun>>(() => new NotebookRunner().RunAsync(PathOf(n)))).Value;
+
     [Fact]
     public void EveryNotebookHasATest()
     {
@@ -35,7 +41,7 @@ public class NotebookFileTests(ITestOutputHelper output)
         Assert.Contains("#r \"../src/Kandinsky.Lab/bin/Debug/net10.0/Kandinsky.Lab.dll\"", code[0].Source);
         Assert.True(source.Cells.Count(c => c.CellType == "markdown") >= 3, "a notebook tells a story between its code cells");
 
-        var run = await new NotebookRunner().RunAsync(PathOf(name));
+        var run = await RunOnce(name);
         output.WriteLine($"{name}: {run.Cells.Count} code cells in {run.Elapsed.TotalSeconds:F2} s ({string.Join(", ", run.Cells.Select(c => $"cell {c.Cell}: {c.Elapsed.TotalSeconds:F2} s"))})");
         Assert.True(run.Succeeded, $"{name}: {run.Error}");
         Assert.Empty(Schema.Validate(JsonNode.Parse(run.Executed.ToJson())));
