@@ -131,9 +131,9 @@ public sealed class EmbeddingProjector : IRichDisplay
     /// <summary>The cosine-similarity heatmap of the points (labels carry the point numbers, so equal labels stay apart).</summary>
     public Figure SimilarityHeatmap()
     {
-        var labels = _points.Select(p => $"#{p.Index} {Shorten(p.Label)}").ToList();
-        int size = Math.Clamp(160 + 28 * _points.Count, 320, 900);
-        var fig = new Figure("Cosine similarity").AddHeatmap(CosineSimilarities(), labels, labels, "RdBu", -1, 1).WithSize(size + 160, size);
+        var labels = _points.Select(p => $"#{p.Index} {Shorten(p.Label, 24)}").ToList();
+        int size = Math.Clamp(220 + 24 * _points.Count, 420, 900);
+        var fig = new Figure("Cosine similarity").AddHeatmap(CosineSimilarities(), labels, labels, "RdBu", -1, 1).WithSize(size + 200, size);
         fig.Layout["yaxis"] = new System.Text.Json.Nodes.JsonObject { ["autorange"] = "reversed", ["automargin"] = true };
         fig.Layout["xaxis"] = new System.Text.Json.Nodes.JsonObject { ["automargin"] = true };
         return fig;
@@ -183,7 +183,7 @@ public sealed class EmbeddingProjector : IRichDisplay
             throw new ArgumentException($"EmbeddingProjector: \"{label}\" has {vector.Length} dimensions, the projector holds {expected}-dimensional embeddings.");
     }
 
-    static string Shorten(string s) => s.Length <= 48 ? s : s[..47] + "…";
+    static string Shorten(string s, int max = 48) => s.Length <= max ? s : s[..(max - 1)] + "…";
 }
 
 /// <summary>A point of an <see cref="EmbeddingProjector"/>.</summary>

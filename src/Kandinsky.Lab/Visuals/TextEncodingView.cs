@@ -13,6 +13,9 @@ namespace Kandinsky.Lab.Visuals;
 /// </summary>
 public static class TextEncodingView
 {
+    /// <summary>Dropped tokens listed after the cut; the rest are counted.</summary>
+    public const int MaxDroppedShown = 10;
+
     public static string Render(TextEncoding text)
     {
         var sb = new StringBuilder();
@@ -51,7 +54,7 @@ public static class TextEncodingView
 
     /// <summary>
     /// One tokenization: a row per input position (begin token, content tokens, end token), the source text of each
-    /// token, a marked cut where truncation drops the rest, the dropped tokens greyed, and the padding summarized.
+    /// token, a marked cut where truncation drops the rest, the first dropped tokens greyed, and the padding summarized.
     /// </summary>
     public static string TokenTable(string title, Tokenization? t)
     {
@@ -72,6 +75,11 @@ public static class TextEncodingView
             {
                 Row(sb, attended - 1, "(end)", t.InputIds[attended - 1], "", "color:#777");
                 sb.Append("<tr><td colspan=\"4\" style=\"border-top:2px dashed #b00020;color:#b00020;text-align:center\">✂ cut here: the model never sees the tokens below</td></tr>");
+            }
+            if (i == kept + MaxDroppedShown)
+            {
+                sb.Append("<tr style=\"color:#aaa\"><td>–</td><td colspan=\"3\">… ").Append(t.Ids.Count - i).Append(" more dropped token(s)</td></tr>");
+                break;
             }
             var source = t.Text.Substring(t.Spans[i].Start, t.Spans[i].Length);
             Row(sb, i < kept ? i + 1 : null, t.Tokens[i], t.Ids[i], source, i < kept ? null : "color:#aaa");
