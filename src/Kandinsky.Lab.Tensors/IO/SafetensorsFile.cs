@@ -81,6 +81,19 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new ReadOnlySpan<byte>(DataPointer(info), checked((int)info.ByteLength));
     }
 
+    /// <summary>
+    /// The elements of a tensor whose dtype is exactly <typeparamref name="T"/>'s, as a zero-copy span of the mapping
+    /// (valid until this file is disposed). BOOL tensors must be read with <see cref="ReadBool"/> (any non-zero byte is true).
+    /// </summary>
+    public ReadOnlySpan<T> GetSpan<T>(string name) where T : unmanaged
+    {
+        var info = Info(name);
+        var wanted = SafetensorsDTypeExtensions.Of<T>();
+        if (info.DType != wanted || wanted == SafetensorsDType.Bool)
+            throw new SafetensorsException($"{Path}: tensor '{name}' is {info.DType.HeaderName()}; GetSpan<{typeof(T).Name}> needs {wanted.HeaderName()}{(wanted == SafetensorsDType.Bool ? " (use ReadBool)" : "")}.", Path, name);
+        return MemoryMarshal.Cast<byte, T>(GetBytes(name));
+    }
+
     /// <summary>The elements of a tensor whose dtype is exactly <typeparamref name="T"/>'s (long ↔ I64, ushort ↔ U16, bool ↔ BOOL …).</summary>
     public T[] ReadArray<T>(string name) where T : unmanaged => ReadArray<T>(name, out _);
 

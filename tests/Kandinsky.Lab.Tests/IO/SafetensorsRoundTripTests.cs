@@ -52,6 +52,10 @@ public sealed class SafetensorsRoundTripTests : IDisposable
         Assert.Equal(new ushort[] { 65535, 1, 2, 3 }, file.ReadUInt16("u16"));
         Assert.Equal(new[] { true, false, true }, file.ReadBool("bool"));
         Assert.Equal(new[] { 65535f, 1, 2, 3 }, file.ReadAsFloat32("u16"));
+        Assert.Equal(new ushort[] { 65535, 1, 2, 3 }, file.GetSpan<ushort>("u16").ToArray());
+        Assert.Equal(new long[] { long.MinValue, 5, long.MaxValue }, file.GetSpan<long>("i64").ToArray());
+        Assert.Throws<SafetensorsException>(() => file.GetSpan<int>("u16").Length);
+        Assert.Throws<SafetensorsException>(() => file.GetSpan<bool>("bool").Length);
         Assert.Equal(new[] { (float)long.MinValue, 5, (float)long.MaxValue }, file.ReadAsFloat32("i64"));
         Assert.Equal(new[] { 1f, 0, 1 }, file.ReadAsFloat32("bool"));
         Assert.Equal(new[] { 1.5f, -2, 3, 4, 5, 6 }, file.ReadAsFloat32("f16"));
