@@ -144,7 +144,14 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
     static Dictionary<string, string> ReadWeightMap(string indexPath)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(indexPath); }
+        try
+        {
+            // An index lists names only; anything past the header cap is not an index worth reading into memory.
+            var length = new FileInfo(indexPath).Length;
+            if (length > SafetensorsHeader.MaxHeaderLength)
+                throw new SafetensorsException($"{indexPath}: the index is {length:N0} bytes, over the {SafetensorsHeader.MaxHeaderLength:N0}-byte limit.", indexPath);
+            bytes = File.ReadAllBytes(indexPath);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SafetensorsException($"{indexPath}: cannot read the index: {e.Message}", indexPath, inner: e);
