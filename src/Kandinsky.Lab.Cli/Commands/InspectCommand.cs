@@ -125,14 +125,14 @@ public static class InspectCommand
         if (metadata.Count == 0) return;
         o.WriteLine("metadata:");
         foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            o.WriteLine($"  {k}: {OneLine(v)}");
+            o.WriteLine($"  {SafetensorsHeader.Printable(k)}: {SafetensorsHeader.Printable(v, 400)}");
     }
 
     static void PrintTensors(IReadOnlyCollection<SafetensorsTensorInfo> tensors, TextWriter o)
     {
         if (tensors.Count == 0) return;
         var rows = tensors.OrderBy(t => t.Name, StringComparer.Ordinal)
-            .Select(t => new[] { t.Name, t.DType.HeaderName(), t.ShapeString, t.ByteLength.ToString("N0", CultureInfo.InvariantCulture) })
+            .Select(t => new[] { SafetensorsHeader.Printable(t.Name), t.DType.HeaderName(), t.ShapeString, t.ByteLength.ToString("N0", CultureInfo.InvariantCulture) })
             .ToList();
         PrintTable(["tensor", "dtype", "shape", "bytes"], rows, o, rightAlignLast: true);
     }
