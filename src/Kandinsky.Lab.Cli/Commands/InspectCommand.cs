@@ -49,9 +49,13 @@ public static class InspectCommand
             Inspectors.First(i => i.Matches(path)).Print(path, output);
             return 0;
         }
-        catch (Exception e) when (e is SafetensorsException or InvalidDataException or IOException or UnauthorizedAccessException or KeyNotFoundException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            error.WriteLine("error: " + OneLine(e.Message));
+            // Our own format exceptions (safetensors, PNG …) and I/O errors already name the file and the problem;
+            // anything else is unexpected, so its type is shown too — still on one line, without a stack trace.
+            var expected = e is InvalidDataException or IOException or UnauthorizedAccessException or KeyNotFoundException
+                           || e.GetType().Namespace?.StartsWith("Kandinsky.Lab", StringComparison.Ordinal) == true;
+            error.WriteLine("error: " + (expected ? "" : e.GetType().Name + ": ") + OneLine(e.Message));
             return 2;
         }
     }
