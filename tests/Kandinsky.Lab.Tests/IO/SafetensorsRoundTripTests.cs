@@ -102,19 +102,27 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     public void Misaligned_data_is_copied_not_mapped()
     {
         // A hand-written file whose header length (and so data start) is not a multiple of 4.
-        var json = "{\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[1,9]}}";
+        var json = "{\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[1,5]}," +
+                   "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[5,13]}}";
         var bytes = new List<byte>(BitConverter.GetBytes((ulong)json.Length));
         bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(json));
         bytes.Add(7);
+        bytes.AddRange(BitConverter.GetBytes((Half)0.5f));
+        bytes.AddRange(BitConverter.GetBytes((Half)(-3f)));
         bytes.AddRange(BitConverter.GetBytes(2.5f));
         bytes.AddRange(BitConverter.GetBytes(-1f));
         var path = PathOf("mis.safetensors");
         File.WriteAllBytes(path, [.. bytes]);
+        Assert.NotEqual(0, (8 + json.Length + 1) % 2); // the F16 data really is misaligned
         using var file = SafetensorsFile.Open(path);
         using var t = file.GetTensor("w");
         Assert.Equal(new[] { 2.5f, -1f }, t.ToArray());
         Assert.IsType<NativeStorage>(t.Storage);
         Assert.Equal(new[] { 2.5f, -1f }, file.ReadFloat32("w"));
+        using var h = file.GetTensor("h");
+        Assert.IsType<NativeStorage>(h.Storage);
+        Assert.Equal(new[] { 0.5f, -3f }, h.ToArray());
+        Assert.Equal(new[] { 0.5f, -3f }, file.ReadAsFloat32("h"));
         Assert.Equal(new byte[] { 7 }, file.ReadUInt8("b"));
     }
 
