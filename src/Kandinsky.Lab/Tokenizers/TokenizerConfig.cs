@@ -18,14 +18,17 @@ public sealed record TokenizerConfig
     /// <summary>The <c>added_tokens_decoder</c> entries: id → token (with its strip flags).</summary>
     public IReadOnlyList<AddedToken> AddedTokens { get; init; } = [];
 
-    /// <summary>Reads the two optional files of <paramref name="directory"/>; tokenizer_config.json wins where both speak.</summary>
+    /// <summary>
+    /// Reads the two optional files of <paramref name="directory"/>. As in Hugging Face's <c>from_pretrained</c>,
+    /// special_tokens_map.json overrides the token names of tokenizer_config.json.
+    /// </summary>
     public static TokenizerConfig Load(string directory)
     {
         var config = new TokenizerConfig();
-        var map = Path.Combine(directory, "special_tokens_map.json");
-        if (File.Exists(map)) config = Merge(config, map);
         var tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
         if (File.Exists(tokenizerConfig)) config = Merge(config, tokenizerConfig);
+        var map = Path.Combine(directory, "special_tokens_map.json");
+        if (File.Exists(map)) config = Merge(config, map);
         return config;
     }
 

@@ -66,6 +66,15 @@ public class TokenizerEdgeCaseTests
         Assert.Equal([3306, 267, 1002, 0], ClipGoldenTests.Tokenizer.Value.Encode("hello, world!").Ids);
     }
 
+    [Fact]
+    public void Clip_special_literal_made_by_entity_unescaping_is_the_special_token()
+    {
+        // ftfy turns the entities into "<|endoftext|>", which CLIP's pre-tokenizer and BPE cache keep whole.
+        var t = ClipGoldenTests.Tokenizer.Value.Encode("&lt;|endoftext|&gt;");
+        Assert.Equal([ClipGoldenTests.Tokenizer.Value.EosId], t.Ids);
+        Assert.Equal(["<|endoftext|>"], t.NormalizedSegments);
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public void Truncation_keeps_all_ids_and_marks_where_input_ids_stop(string kind)
