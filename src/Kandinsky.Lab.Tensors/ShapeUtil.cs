@@ -22,9 +22,10 @@ public static class ShapeUtil
         return strides;
     }
 
-    /// <summary>True when the layout is row-major dense (dimensions of size 1 may have any stride).</summary>
+    /// <summary>True when the layout is row-major dense (dimensions of size 1 may have any stride; empty tensors always are).</summary>
     public static bool IsContiguous(ReadOnlySpan<int> shape, ReadOnlySpan<long> strides)
     {
+        if (shape.Contains(0)) return true;     // no elements: any strides describe the same (empty) layout
         long expected = 1;
         for (int d = shape.Length - 1; d >= 0; d--)
         {
