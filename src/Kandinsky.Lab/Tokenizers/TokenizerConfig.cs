@@ -13,6 +13,7 @@ public sealed record TokenizerConfig
     public string? UnkToken { get; init; }
     public string? PadToken { get; init; }
     public string? MaskToken { get; init; }
+    /// <summary>tokenizer_config.json's model_max_length (CLIP's pipeline pads to it; XLM-R's pipeline passes 77).</summary>
     public int? ModelMaxLength { get; init; }
 
     /// <summary>The <c>added_tokens_decoder</c> entries: id → token (with its strip flags).</summary>
