@@ -42,6 +42,8 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
         this.model = model;
         if (model.ModelType != SentencePieceModelType.Unigram)
             throw new NotSupportedException($"SentencePiece model type {model.ModelType} is not supported (XLM-R uses Unigram)");
+        if (model.ByteFallback)
+            throw new NotSupportedException("byte_fallback models are not supported (XLM-R has none); unknown characters would be wrong");
         normalizer = new SentencePieceNormalizer(model);
         unigram = new UnigramModel(model);
         MaxLength = maxLength;
