@@ -42,6 +42,18 @@ public class TokenizerEdgeCaseTests
         Assert.NotEmpty(t.ToHtml());
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Concurrent_encoding_gives_the_sequential_results(string kind)
+    {
+        var tokenizer = Get(kind);
+        var prompts = GoldenLine.Read("clip.jsonl").Select(l => l.Text).ToArray();
+        var sequential = prompts.Select(p => string.Join(",", tokenizer.Encode(p).Ids)).ToArray();
+        var parallel = new string[prompts.Length];
+        Parallel.For(0, prompts.Length * 4, i => parallel[i % prompts.Length] = string.Join(",", tokenizer.Encode(prompts[i % prompts.Length]).Ids));
+        Assert.Equal(sequential, parallel);
+    }
+
     [Fact]
     public void Clip_lone_surrogates_become_replacement_characters_like_ftfy()
     {
@@ -156,7 +168,7 @@ public class TokenizerEdgeCaseTests
         return best;
     }
 
-    /// <summary>Linear time: 10× the text may take at most 40× as long (quadratic work would take ~100×).</summary>
+    /// <summary>Linear time: 10× the text may take at most 50× as long (quadratic work would take ~100×).</summary>
     [Theory]
     [MemberData(nameof(Kinds))]
     public void A_one_megabyte_prompt_tokenizes_in_linear_time(string kind)
@@ -167,7 +179,7 @@ public class TokenizerEdgeCaseTests
         tokenizer.Encode(RandomWords(10_000, 3));
         var tSmall = BestSeconds(() => tokenizer.Encode(small));
         var tLarge = BestSeconds(() => Assert.True(tokenizer.Encode(large).Ids.Count > 100_000));
-        Assert.True(tLarge < 40 * Math.Max(tSmall, 1e-3), $"1 MB took {tLarge:F3} s, 100 KB {tSmall:F3} s");
+        Assert.True(tLarge < 50 * Math.Max(tSmall, 1e-3), $"1 MB took {tLarge:F3} s, 100 KB {tSmall:F3} s");
     }
 
     [Theory]
@@ -185,6 +197,6 @@ public class TokenizerEdgeCaseTests
         tokenizer.Encode(Word(2_000, 6));
         var tSmall = BestSeconds(() => tokenizer.Encode(small));
         var tLarge = BestSeconds(() => tokenizer.Encode(large));
-        Assert.True(tLarge < 40 * Math.Max(tSmall, 1e-3), $"200k-letter word took {tLarge:F3} s, 20k {tSmall:F3} s");
+        Assert.True(tLarge < 50 * Math.Max(tSmall, 1e-3), $"200k-letter word took {tLarge:F3} s, 20k {tSmall:F3} s");
     }
 }
