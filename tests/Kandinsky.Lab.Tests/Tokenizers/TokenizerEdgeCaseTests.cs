@@ -161,17 +161,29 @@ public class TokenizerEdgeCaseTests
     /// whether <paramref name="large"/> stayed within <paramref name="factor"/> times <paramref name="small"/>
     /// (with a 20 ms floor so timer and scheduler noise on tiny runs cannot decide).
     /// </summary>
+    /// <summary>
+    /// Seconds of CPU this thread has used (Linux schedstat, nanoseconds), so other processes and parallel tests on a
+    /// busy machine do not distort the ratio; wall time elsewhere.
+    /// </summary>
+    static double ThreadSeconds()
+    {
+        const string schedstat = "/proc/thread-self/schedstat";
+        if (File.Exists(schedstat))
+            return long.Parse(File.ReadAllText(schedstat).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1e9;
+        return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+    }
+
     static (bool Ok, string Report) ScalesLinearly(Action small, Action large, double factor)
     {
         double bestSmall = double.MaxValue, bestLarge = double.MaxValue;
         for (var round = 0; round < 3; round++)
         {
-            var sw = Stopwatch.StartNew();
+            var start = ThreadSeconds();
             small();
-            bestSmall = Math.Min(bestSmall, sw.Elapsed.TotalSeconds);
-            sw.Restart();
+            bestSmall = Math.Min(bestSmall, ThreadSeconds() - start);
+            start = ThreadSeconds();
             large();
-            bestLarge = Math.Min(bestLarge, sw.Elapsed.TotalSeconds);
+            bestLarge = Math.Min(bestLarge, ThreadSeconds() - start);
         }
         return (bestLarge < factor * Math.Max(bestSmall, 0.02), $"large {bestLarge:F3} s, small {bestSmall:F3} s");
     }
