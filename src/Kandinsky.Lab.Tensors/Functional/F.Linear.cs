@@ -45,7 +45,15 @@ public static unsafe partial class F
         if (a.Rank < 2 || b.Rank < 2 || a.Size(-1) != b.Size(-2))
             throw Tensor.ShapeError("F.MatMul", $"shapes {a.ShapeString} and {b.ShapeString} cannot be multiplied (expected [..., m, k] and [..., k, n]).");
         int m = a.Size(-2), k = a.Size(-1), n = b.Size(-1);
-        var batch = ShapeUtil.Broadcast(a.Shape[..^2], b.Shape[..^2], "F.MatMul");
+        int[] batch;
+        try
+        {
+            batch = ShapeUtil.Broadcast(a.Shape[..^2], b.Shape[..^2], "F.MatMul");
+        }
+        catch (ArgumentException e)
+        {
+            throw Tensor.ShapeError("F.MatMul", $"batch dimensions of {a.ShapeString} and {b.ShapeString} do not broadcast ({e.Message}).");
+        }
         using var ae = a.Expand([.. batch, m, k]);
         using var be = b.Expand([.. batch, k, n]);
         return BatchedMatMul(ae, be, batch, m, k, n);

@@ -103,8 +103,9 @@ internal static unsafe class AttentionKernel
             _kernel = kernel;
             _y = y;
             int mr = kernel.MR, nr = kernel.NR, unit = Lcm(mr, nr);
-            // Query block: Qᵀ panels and the O tile ((D + Dv)·BQ floats) stay well inside L2.
-            _bq = Math.Max(unit, Math.Min(256, 65536 / Math.Max(op.D + op.Dv, 1)) / unit * unit);
+            // Query block: Qᵀ panels and the O tile ((D + Dv)·BQ floats, ≤ 768 KB) stay inside L2; larger blocks
+            // re-read K and V less often.
+            _bq = Math.Max(unit, Math.Min(256, 196608 / Math.Max(op.D + op.Dv, 1)) / unit * unit);
             _dvPad = RoundUp(op.Dv, nr);
             _kPanels = (op.Lk + mr - 1) / mr;
             _vPanels = _dvPad / nr;

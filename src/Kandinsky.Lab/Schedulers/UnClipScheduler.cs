@@ -5,7 +5,7 @@ namespace Kandinsky.Lab.Schedulers;
 
 /// <summary>
 /// diffusers UnCLIPScheduler (the Kandinsky 2.1 prior's): DDPM posterior with an arbitrary previous timestep,
-/// prediction_type "sample" (or "epsilon"), x0 clipping, variance "fixed_small_log".
+/// prediction_type "sample" (or "epsilon"), x0 clipping, variance "fixed_small_log" (std = exp(0.5 · log(max(β̃_t, 1e-20)))).
 /// </summary>
 public sealed class UnClipScheduler : IScheduler
 {
@@ -14,8 +14,8 @@ public sealed class UnClipScheduler : IScheduler
     public UnClipScheduler(SchedulerConfig config)
     {
         config.Validate();
-        if (config.VarianceType is not ("fixed_small_log" or "learned_range"))
-            throw new InvalidDataException($"UnCLIPScheduler: variance_type \"{config.VarianceType}\" is not supported, expected \"fixed_small_log\" or \"learned_range\".");
+        if (config.VarianceType != "fixed_small_log")
+            throw new InvalidDataException($"UnCLIPScheduler: variance_type \"{config.VarianceType}\" is not supported, expected \"fixed_small_log\" (the Kandinsky 2.1 prior's).");
         Config = config;
         Schedule = NoiseSchedule.FromConfig(config);
         // Until set_timesteps: every training timestep, highest first.
@@ -44,22 +44,12 @@ public sealed class UnClipScheduler : IScheduler
     {
         int t = timestep;
         RequireTimestep(t, Config.NumTrainTimesteps, "UnCLIPScheduler");
-        float[]? predictedVariance = null;
-        float[] output;
-        if (Config.VarianceType == "learned_range" && modelOutput.Rank >= 2 && modelOutput.Size(1) == 2 * sample.Size(1))
-        {
-            var halves = modelOutput.Split(sample.Size(1), 1);
-            output = Values(halves[0]);
-            predictedVariance = Values(halves[1]);
-            foreach (var h in halves) h.Dispose();
-        }
-        else
-        {
-            RequireSameShape("UnCLIPScheduler.Step", modelOutput, "model output", sample, "sample");
-            output = Values(modelOutput);
-        }
+        RequireSameShape("UnCLIPScheduler.Step", modelOutput, "model output", sample, "sample");
+        var output = Values(modelOutput);
         var x = Values(sample);
         int prev = prevTimestep ?? t - 1;
+        if (prev >= t)
+            throw new ArgumentOutOfRangeException(nameof(prevTimestep), $"UnCLIPScheduler.Step: prev_timestep {prev} must be below the timestep {t}.");
 
         // 1. alphas, betas (eq. 6-7 of DDPM with an arbitrary previous timestep)
         float alphaProdT = Schedule.AlphasCumprod[t];
@@ -96,22 +86,8 @@ public sealed class UnClipScheduler : IScheduler
             RequireSameShape("UnCLIPScheduler.Step", noise, "noise", sample, "sample");
             var z = Values(noise);
             float variance = betaProdPrev / betaProdT * beta;
-            if (predictedVariance == null)
-            {
-                float std = Exp(0.5f * Log(MathF.Max(variance, 1e-20f)));
-                for (int i = 0; i < prevSample.Length; i++) prevSample[i] += std * z[i];
-            }
-            else
-            {
-                // learned_range: log-variance interpolated between log(var) and log(beta) by (v + 1) / 2
-                float minLog = Log(MathF.Max(variance, 1e-20f)), maxLog = Log(beta);
-                for (int i = 0; i < prevSample.Length; i++)
-                {
-                    float frac = (predictedVariance[i] + 1f) / 2f;
-                    float logVar = frac * maxLog + (1f - frac) * minLog;
-                    prevSample[i] += Exp(0.5f * logVar) * z[i];
-                }
-            }
+            float std = Exp(0.5f * Log(MathF.Max(variance, 1e-20f)));
+            for (int i = 0; i < prevSample.Length; i++) prevSample[i] += std * z[i];
         }
         return new SchedulerStepOutput(New(prevSample, sample), New(x0, sample));
     }

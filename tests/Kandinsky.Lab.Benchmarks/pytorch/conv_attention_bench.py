@@ -15,13 +15,15 @@ import torch.nn.functional as F
 
 
 def median_seconds(body, runs):
-    body()  # warm-up
-    times = []
+    """Medians of wall and process CPU time after one warm-up call (CPU time: the machine may be shared)."""
+    body()
+    wall, cpu = [], []
     for _ in range(max(runs, 1)):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         body()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return sorted(wall)[len(wall) // 2], sorted(cpu)[len(cpu) // 2]
 
 
 def conv2d(a):
@@ -35,9 +37,9 @@ def conv2d(a):
     ow = (a.w + 2 * padding - k) // a.stride + 1
     flops = 2.0 * a.n * o * oh * ow * a.c * k * k
     with torch.no_grad():
-        s = median_seconds(lambda: F.conv2d(x, w, b, a.stride, padding), a.runs)
+        s, cpu = median_seconds(lambda: F.conv2d(x, w, b, a.stride, padding), a.runs)
     print(f"torch conv2d {a.n}x{a.c}x{a.h}x{a.w} k{k} s{a.stride} p{padding} -> {o}: "
-          f"threads {torch.get_num_threads()}, median {s * 1e3:.2f} ms of {a.runs}, {flops / s / 1e9:.1f} GFLOP/s")
+          f"threads {torch.get_num_threads()}, median {s * 1e3:.2f} ms (cpu {cpu * 1e3:.2f} ms) of {a.runs}, {flops / s / 1e9:.1f} GFLOP/s")
 
 
 def attention(a):
@@ -53,12 +55,12 @@ def attention(a):
         return torch.softmax((q @ k.transpose(-1, -2)) * scale, dim=-1) @ v
 
     with torch.no_grad():
-        u = median_seconds(unfused, a.runs)
+        u, uc = median_seconds(unfused, a.runs)
         fused = getattr(F, "scaled_dot_product_attention", None)
-        f = median_seconds(lambda: fused(q, k, v), a.runs) if fused else float("nan")
-    label = f"fused {f * 1e3:.2f} ms, " if fused else "fused n/a (torch < 2.0), "
+        f, fc = median_seconds(lambda: fused(q, k, v), a.runs) if fused else (float("nan"), float("nan"))
+    label = f"fused {f * 1e3:.2f} ms (cpu {fc * 1e3:.2f}), " if fused else "fused n/a (torch < 2.0), "
     print(f"torch attention b{a.batch} h{a.heads} q{a.q} k{a.k} d{a.d} dv{dv}: threads {torch.get_num_threads()}, "
-          f"{label}unfused {u * 1e3:.2f} ms, {flops / (f if fused else u) / 1e9:.1f} GFLOP/s")
+          f"{label}unfused {u * 1e3:.2f} ms (cpu {uc * 1e3:.2f}), {flops / (f if fused else u) / 1e9:.1f} GFLOP/s")
 
 
 def main():

@@ -6,6 +6,14 @@ namespace Kandinsky.Lab.Models.Clip;
 /// <summary>config.json of transformers' CLIPTextModelWithProjection (model_type "clip_text_model"), with the class defaults.</summary>
 public sealed record ClipTextConfig
 {
+    /// <summary>Reads and validates a config.json.</summary>
+    public static ClipTextConfig Load(string path)
+    {
+        var config = Common.ConfigFile.Read<ClipTextConfig>(path);
+        config.Validate(path);
+        return config;
+    }
+
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 49408;
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 512;
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 2048;
@@ -39,6 +47,14 @@ public sealed record ClipTextConfig
 /// <summary>config.json of transformers' CLIPVisionModelWithProjection (model_type "clip_vision_model"), with the class defaults.</summary>
 public sealed record ClipVisionConfig
 {
+    /// <summary>Reads and validates a config.json.</summary>
+    public static ClipVisionConfig Load(string path)
+    {
+        var config = Common.ConfigFile.Read<ClipVisionConfig>(path);
+        config.Validate(path);
+        return config;
+    }
+
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 768;
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
     [JsonPropertyName("projection_dim")] public int ProjectionDim { get; init; } = 512;

@@ -5,6 +5,14 @@ namespace Kandinsky.Lab.Models.Prior;
 /// <summary>config.json of diffusers' PriorTransformer, key for key, with the class defaults for missing keys.</summary>
 public sealed record PriorTransformerConfig
 {
+    /// <summary>Reads and validates a config.json.</summary>
+    public static PriorTransformerConfig Load(string path)
+    {
+        var config = Common.ConfigFile.Read<PriorTransformerConfig>(path);
+        config.Validate(path);
+        return config;
+    }
+
     [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; } = 32;
     [JsonPropertyName("attention_head_dim")] public int AttentionHeadDim { get; init; } = 64;
     [JsonPropertyName("num_layers")] public int NumLayers { get; init; } = 20;

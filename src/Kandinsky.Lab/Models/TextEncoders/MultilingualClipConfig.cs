@@ -9,6 +9,14 @@ namespace Kandinsky.Lab.Models.TextEncoders;
 /// </summary>
 public sealed record MultilingualClipConfig
 {
+    /// <summary>Reads and validates a config.json.</summary>
+    public static MultilingualClipConfig Load(string path)
+    {
+        var config = Common.ConfigFile.Read<MultilingualClipConfig>(path);
+        config.Validate(path);
+        return config;
+    }
+
     [JsonPropertyName("transformerDimensions")] public int TransformerDimensions { get; init; } = 1024;
     [JsonPropertyName("numDims")] public int NumDims { get; init; } = 768;
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 250002;
