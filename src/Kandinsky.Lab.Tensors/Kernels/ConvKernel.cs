@@ -37,19 +37,22 @@ internal sealed unsafe class PackedConvWeight
 /// <summary>
 /// Conv2d (groups = 1) as an implicit GEMM: Y[n][O, P] = W[O, K] · im2col(X[n])[K, P] with P = OH·OW.
 /// Weights are packed once per weight tensor (a weak cache keyed by the tensor object); the im2col
-/// operand is built per output tile in blocks of <see cref="KC"/> rows, so memory stays a few hundred KB
-/// per thread at any image size. Output tiles (channel block × column block, columns running over all
-/// images) are the unit of threading; every output element is one FMA chain in k order, so results are
-/// bit-identical for any thread count.
+/// operand is built per output tile in blocks of <see cref="KC"/> rows (never the whole image: scratch is
+/// about 1 MB per tile at any image size). Output tiles (channel block × column block, columns running over
+/// all images) are the unit of threading and accumulate in a private buffer before the bias is added on the
+/// way out; every output element is one FMA chain in k order, so results are bit-identical for any thread count.
 /// </summary>
 internal static unsafe class ConvKernel
 {
-    /// <summary>Rows of the im2col block (reduction depth per pass): KC×NR floats of B stay in L1.</summary>
+    /// <summary>Rows of the im2col block (reduction depth per pass): a KC×NR micro panel of B stays in L1.</summary>
     const int KC = 256;
-    /// <summary>Target output channels per tile: the tile's A block (MB×KC) stays in L2.</summary>
+    /// <summary>Target output channels per tile: the A block (MB×KC) and the C tile (MB×NC) stay in L2.</summary>
     const int TargetMB = 192;
-    /// <summary>Target output columns per tile: the im2col block (KC×NC) stays in L2.</summary>
-    const int TargetNC = 192;
+    /// <summary>
+    /// Target output columns per tile. Wide tiles re-read the weights (often larger than L3) fewer times:
+    /// weight traffic is |W|·columns/NC and im2col work is |im2col|·O/MB.
+    /// </summary>
+    const int TargetNC = 512;
 
     static readonly ConditionalWeakTable<Tensor, PackedConvWeight> Cache = new();
 
@@ -139,50 +142,51 @@ internal static unsafe class ConvKernel
         {
             int m0 = tile / _nBlocks * _mb, mEnd = Math.Min(_o, m0 + _mb);
             int g0 = tile % _nBlocks * _nc, nc = Math.Min(_columns - g0, _nc);
-            int mr = _kernel.MR, nr = _kernel.NR, ldb = RoundUp(nc, nr);
-            nuint bytes = (nuint)((long)KC * ldb * sizeof(float));
-            float* im2col = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+            int mr = _kernel.MR, nr = _kernel.NR, ncPad = RoundUp(nc, nr), rows = RoundUp(mEnd - m0, mr);
+            // C accumulates in a private tile whose row stride is not a large power of two (an output row
+            // stride like 64·64 floats would put every row of a micro tile in the same cache sets).
+            int ldc = ncPad + 16;
+            long cFloats = (long)rows * ldc, bFloats = (long)KC * ncPad;
+            float* scratch = (float*)NativeMemory.AlignedAlloc((nuint)((cFloats + bFloats + ncPad) * sizeof(float)), 64);
             try
             {
-                NativeMemory.Clear(im2col, bytes); // the pad columns past nc stay zero
+                float* c = scratch, im2col = c + cFloats, row = im2col + bFloats;
+                new Span<float>(row, ncPad).Clear(); // the pad columns past nc stay zero
                 var segments = RowSegments(g0, nc);
-                for (int k0 = 0; k0 < _k; k0 += KC)
+                for (int k0 = 0; k0 < _k || k0 == 0; k0 += KC)
                 {
                     int kc = Math.Min(KC, _k - k0);
-                    PackIm2Col(im2col, ldb, k0, kc, segments);
-                    for (int j = 0; j < nc; j += nr)
-                        for (int m = m0; m < mEnd; m += mr)
-                            MultiplyMicroTile(_weight.Panel(m / mr) + (long)k0 * mr, im2col + j, ldb, kc, m, Math.Min(mr, mEnd - m), g0 + j, Math.Min(nr, nc - j), accumulate: k0 > 0);
+                    PackIm2Col(im2col, row, ncPad, k0, kc, segments);
+                    // B micro panel (kc×NR) stays in L1 while the A block (MB×KC) streams from L2.
+                    for (int j = 0; j < ncPad; j += nr)
+                        for (int m = 0; m < rows; m += mr)
+                            _kernel.Run(kc, _weight.Panel((m0 + m) / mr) + (long)k0 * mr, mr, im2col + (long)j * kc, nr, c + (long)m * ldc + j, ldc, mr, nr, accumulate: k0 > 0);
+                    if (_k == 0) break;
                 }
-                if (_k == 0) ZeroTile(m0, mEnd, g0, nc);
-                if (_bias != null) AddBias(m0, mEnd, g0, nc);
+                StoreTile(c, ldc, m0, mEnd, g0, nc);
             }
             finally
             {
-                NativeMemory.AlignedFree(im2col);
+                NativeMemory.AlignedFree(scratch);
             }
         }
 
-        /// <summary>C[m.., g..] (+)= A·B for one micro tile; columns that cross into the next image go through a scratch tile.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void MultiplyMicroTile(float* a, float* b, int ldb, int kc, int m, int mr, int g, int nr, bool accumulate)
+        /// <summary>Copies the tile to Y [N, O, P] image by image, adding the bias.</summary>
+        void StoreTile(float* c, int ldc, int m0, int mEnd, int g0, int nc)
         {
-            int n = g / _p, p = g % _p;
-            if (p + nr <= _p)
+            for (int j = 0; j < nc;)
             {
-                _kernel.Run(kc, a, _kernel.MR, b, ldb, _y + ((long)n * _o + m) * _p + p, _p, mr, nr, accumulate);
-                return;
+                int g = g0 + j, n = g / _p, p = g % _p, len = Math.Min(_p - p, nc - j);
+                for (int m = m0; m < mEnd; m++)
+                {
+                    var src = new ReadOnlySpan<float>(c + (long)(m - m0) * ldc + j, len);
+                    var dst = new Span<float>(_y + ((long)n * _o + m) * _p + p, len);
+                    if (_bias != null) TensorPrimitives.Add(src, _bias[m], dst);
+                    else src.CopyTo(dst);
+                }
+                j += len;
             }
-            float* tile = stackalloc float[mr * nr];
-            if (accumulate)
-                for (int j = 0; j < nr; j++)
-                    for (int r = 0; r < mr; r++) tile[r * nr + j] = *OutputAt(m + r, g + j);
-            _kernel.Run(kc, a, _kernel.MR, b, ldb, tile, nr, mr, nr, accumulate);
-            for (int j = 0; j < nr; j++)
-                for (int r = 0; r < mr; r++) *OutputAt(m + r, g + j) = tile[r * nr + j];
         }
-
-        float* OutputAt(int channel, int column) => _y + ((long)(column / _p) * _o + channel) * _p + column % _p;
 
         /// <summary>Runs of consecutive columns inside one output row: (image, oy, ox0, length, offset in the block).</summary>
         (int N, int Oy, int Ox, int Length, int Offset)[] RowSegments(int g0, int nc)
@@ -198,63 +202,54 @@ internal static unsafe class ConvKernel
             return [.. list];
         }
 
-        /// <summary>im2col rows [k0, k0 + kc) for the block's columns into <paramref name="dst"/> (row stride ldb).</summary>
+        /// <summary>
+        /// im2col rows [k0, k0 + kc) for the block's columns as B panels [ncPad/NR][kc][NR]; each row is gathered in
+        /// <paramref name="row"/> (ncPad floats, zero past the block) and then split into the panels.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void PackIm2Col(float* dst, int ldb, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
+        void PackIm2Col(float* dst, float* row, int ncPad, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
         {
-            int kh = _weight.KernelH, kw = _weight.KernelW;
+            int kh = _weight.KernelH, kw = _weight.KernelW, nr = _kernel.NR;
             for (int kk = 0; kk < kc; kk++)
             {
                 int k = k0 + kk, ci = k / (kh * kw), r = k % (kh * kw), ky = r / kw, kx = r % kw;
-                float* row = dst + (long)kk * ldb;
-                foreach (var s in segments)
-                {
-                    float* d = row + s.Offset;
-                    int iy = s.Oy * _stride - _pad + ky;
-                    if ((uint)iy >= (uint)_h)
-                    {
-                        new Span<float>(d, s.Length).Clear();
-                        continue;
-                    }
-                    float* src = _x + s.N * _sN + ci * _sC + iy * _sH;
-                    int ix0 = s.Ox * _stride - _pad + kx;
-                    if (_stride == 1 && _sW == 1)
-                    {
-                        // Valid t: 0 ≤ ix0 + t < W; zero padding either side.
-                        int lo = Math.Clamp(-ix0, 0, s.Length), hi = Math.Clamp(_w - ix0, lo, s.Length);
-                        new Span<float>(d, lo).Clear();
-                        new ReadOnlySpan<float>(src + ix0 + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
-                        new Span<float>(d + hi, s.Length - hi).Clear();
-                    }
-                    else
-                    {
-                        for (int t = 0; t < s.Length; t++)
-                        {
-                            int ix = ix0 + t * _stride;
-                            d[t] = (uint)ix < (uint)_w ? src[ix * _sW] : 0f;
-                        }
-                    }
-                }
+                GatherRow(row, ci, ky, kx, segments);
+                for (int j = 0; j < ncPad; j += nr)
+                    new ReadOnlySpan<float>(row + j, nr).CopyTo(new Span<float>(dst + (long)j * kc + (long)kk * nr, nr));
             }
         }
 
-        void ZeroTile(int m0, int mEnd, int g0, int nc)
+        /// <summary>One im2col row (input channel ci, kernel tap ky, kx) over the block's columns.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void GatherRow(float* row, int ci, int ky, int kx, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
         {
-            for (int m = m0; m < mEnd; m++)
-                for (int j = 0; j < nc; j++) *OutputAt(m, g0 + j) = 0f;
-        }
-
-        void AddBias(int m0, int mEnd, int g0, int nc)
-        {
-            for (int j = 0; j < nc;)
+            foreach (var s in segments)
             {
-                int g = g0 + j, p = g % _p, len = Math.Min(_p - p, nc - j);
-                for (int m = m0; m < mEnd; m++)
+                float* d = row + s.Offset;
+                int iy = s.Oy * _stride - _pad + ky;
+                if ((uint)iy >= (uint)_h)
                 {
-                    var run = new Span<float>(OutputAt(m, g), len);
-                    TensorPrimitives.Add(run, _bias[m], run);
+                    new Span<float>(d, s.Length).Clear();
+                    continue;
                 }
-                j += len;
+                float* src = _x + s.N * _sN + ci * _sC + iy * _sH;
+                int ix0 = s.Ox * _stride - _pad + kx;
+                if (_stride == 1 && _sW == 1)
+                {
+                    // Valid t: 0 ≤ ix0 + t < W; zero padding either side.
+                    int lo = Math.Clamp(-ix0, 0, s.Length), hi = Math.Clamp(_w - ix0, lo, s.Length);
+                    new Span<float>(d, lo).Clear();
+                    new ReadOnlySpan<float>(src + ix0 + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                    new Span<float>(d + hi, s.Length - hi).Clear();
+                }
+                else
+                {
+                    for (int t = 0; t < s.Length; t++)
+                    {
+                        int ix = ix0 + t * _stride;
+                        d[t] = (uint)ix < (uint)_w ? src[ix * _sW] : 0f;
+                    }
+                }
             }
         }
     }
