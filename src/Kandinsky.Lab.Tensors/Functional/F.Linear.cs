@@ -4,7 +4,13 @@ namespace Kandinsky.Lab.Tensors;
 
 public static unsafe partial class F
 {
-    /// <summary>torch.nn.functional.linear: y = x·Wᵀ + b. input [..., in], weight [out, in] (F32/F16/BF16), bias [out].</summary>
+    /// <summary>
+    /// torch.nn.functional.linear: y = x·Wᵀ + b. input [..., in], weight [out, in] (F32/F16/BF16), bias [out].
+    /// The weight is packed for the GEMM on first use and the pack is cached for as long as the weight tensor
+    /// object lives (<see cref="PackedB.ForWeight"/>); weights are treated as immutable — after writing into a
+    /// weight call <see cref="PackedB.Invalidate"/>. Call <see cref="PackedB.ForWeight"/> at load time to pay
+    /// the packing cost up front.
+    /// </summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
         input.RequireF32("F.Linear");
@@ -15,17 +21,19 @@ public static unsafe partial class F
             throw Tensor.ShapeError("F.Linear", $"bias {bias.ShapeString} does not match weight {weight.ShapeString} (expected [{outF}]).");
         var outShape = input.ShapeArray();
         outShape[^1] = outF;
-        int rows = checked((int)(input.Count / Math.Max(inF, 1)));
-        if (inF == 0) rows = (int)(input.Count == 0 ? ShapeUtil.Count(outShape) / Math.Max(outF, 1) : 0);
-        using var x = input.Contiguous();
-        using var w = weight.DType == DType.F32 ? weight.Contiguous() : weight.ToFloat32();
         var y = Tensor.Empty(outShape);
-        if (bias != null)
+        int rows = checked((int)(ShapeUtil.Count(outShape) / Math.Max(outF, 1)));
+        if (rows == 0 || outF == 0) return y;
+        var packed = PackedB.ForWeight(weight);
+        using var b = bias == null ? null : bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
+        float* biasData = b == null ? null : b.Data;
+        if (inF == 0)
         {
-            using var b = bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
-            for (int r = 0; r < rows; r++) new Span<float>(b.Data, outF).CopyTo(new Span<float>(y.Data + (long)r * outF, outF));
+            Gemm.Run(new StridedA(null, 0, 0), rows, packed, y.Data, outF, bias: biasData);
+            return y;
         }
-        Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, w.Data, inF, bias != null ? 1f : 0f, y.Data, outF);
+        using var x = input.Reshape(rows, inF); // a view unless the batch dimensions cannot be merged
+        Gemm.Run(new StridedA(x.Data, x.Stride(0), x.Stride(1)), rows, packed, y.Data, outF, bias: biasData);
         return y;
     }
 
@@ -37,14 +45,18 @@ public static unsafe partial class F
         if (a.Rank < 2 || b.Rank < 2 || a.Size(-1) != b.Size(-2))
             throw Tensor.ShapeError("F.MatMul", $"shapes {a.ShapeString} and {b.ShapeString} cannot be multiplied (expected [..., m, k] and [..., k, n]).");
         int m = a.Size(-2), k = a.Size(-1), n = b.Size(-1);
-        var batch = ShapeUtil.Broadcast(a.Shape[..^2], b.Shape[..^2], "F.MatMul");
+        int[] batch;
+        try
+        {
+            batch = ShapeUtil.Broadcast(a.Shape[..^2], b.Shape[..^2], "F.MatMul");
+        }
+        catch (ArgumentException e)
+        {
+            throw Tensor.ShapeError("F.MatMul", $"batch dimensions of {a.ShapeString} and {b.ShapeString} do not broadcast ({e.Message}).");
+        }
         using var ae = a.Expand([.. batch, m, k]);
         using var be = b.Expand([.. batch, k, n]);
-        int batches = (int)ShapeUtil.Count(batch);
-        using var a3 = ae.Reshape(batches, m, k);
-        using var b3 = be.Reshape(batches, k, n);
-        using var y3 = Bmm(a3, b3);
-        return y3.Reshape([.. batch, m, n]);
+        return BatchedMatMul(ae, be, batch, m, k, n);
     }
 
     /// <summary>torch.bmm: [B, m, k] @ [B, k, n] → [B, m, n]. Transposed (non-contiguous) operands are read without a copy.</summary>
@@ -54,12 +66,62 @@ public static unsafe partial class F
         b.RequireF32("F.Bmm");
         if (a.Rank != 3 || b.Rank != 3 || a.Size(0) != b.Size(0) || a.Size(2) != b.Size(1))
             throw Tensor.ShapeError("F.Bmm", $"shapes {a.ShapeString} and {b.ShapeString} do not match (expected [B, m, k] and [B, k, n]).");
-        int batches = a.Size(0), m = a.Size(1), k = a.Size(2), n = b.Size(2);
-        var y = Tensor.Empty(batches, m, n);
-        using var ac = a.Contiguous();
-        using var bc = b.Contiguous();
+        return BatchedMatMul(a, b, [a.Size(0)], a.Size(1), a.Size(2), b.Size(2));
+    }
+
+    /// <summary>
+    /// a [..batch, m, k] @ b [..batch, k, n] for views with any strides (stride 0 for broadcast batches, swapped
+    /// strides for transposes): each distinct B matrix is packed once, then all batches' output tiles share one
+    /// parallel loop.
+    /// </summary>
+    static Tensor BatchedMatMul(Tensor a, Tensor b, int[] batch, int m, int k, int n)
+    {
+        var y = Tensor.Empty([.. batch, m, n]);
+        int batches = checked((int)ShapeUtil.Count(batch));
+        if (batches == 0 || m == 0 || n == 0) return y;
+        var aOffsets = BatchOffsets(a, batch);
+        var bOffsets = BatchOffsets(b, batch);
+        var distinct = new Dictionary<long, int>();
+        var bIndex = new int[batches];
         for (int i = 0; i < batches; i++)
-            Gemm.Sgemm(false, false, m, n, k, 1f, ac.Data + (long)i * m * k, k, bc.Data + (long)i * k * n, n, 0f, y.Data + (long)i * m * n, n);
+            if (!distinct.TryGetValue(bOffsets[i], out bIndex[i])) distinct[bOffsets[i]] = bIndex[i] = distinct.Count;
+        var bOffsetOf = new long[distinct.Count];
+        foreach (var (offset, index) in distinct) bOffsetOf[index] = offset;
+        var packs = new PackedB[distinct.Count];
+        nint bData = (nint)b.Data, aData = (nint)a.Data, yData = (nint)y.Data;
+        long bRs = b.Stride(-2), bCs = b.Stride(-1), aRs = a.Stride(-2), aCs = a.Stride(-1);
+        try
+        {
+            Parallelism.For(packs.Length, u => packs[u] = PackedB.Pack((float*)bData + bOffsetOf[u], k, n, bRs, bCs, parallel: false));
+            var sources = new GemmASource[batches];
+            for (int i = 0; i < batches; i++) sources[i] = new StridedA((float*)aData + aOffsets[i], aRs, aCs);
+            int tiles = Gemm.TileCount(m, n);
+            Parallelism.For(batches * tiles, t =>
+            {
+                int i = t / tiles;
+                Gemm.RunTile(t % tiles, sources[i], m, packs[bIndex[i]], (float*)yData + (long)i * m * n, n, 1f, 0f, null, 1);
+            });
+        }
+        finally
+        {
+            foreach (var p in packs) p?.Dispose();
+        }
         return y;
+    }
+
+    /// <summary>Element offset of each batch matrix (row-major over <paramref name="batch"/>) in a [..batch, r, c] view.</summary>
+    static long[] BatchOffsets(Tensor t, int[] batch)
+    {
+        int count = checked((int)ShapeUtil.Count(batch));
+        var offsets = new long[count];
+        var index = new int[batch.Length];
+        for (int i = 0; i < count; i++)
+        {
+            long off = 0;
+            for (int d = 0; d < batch.Length; d++) off += index[d] * t.Stride(d);
+            offsets[i] = off;
+            for (int d = batch.Length - 1; d >= 0 && ++index[d] == batch[d]; d--) index[d] = 0;
+        }
+        return offsets;
     }
 }

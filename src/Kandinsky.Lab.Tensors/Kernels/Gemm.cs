@@ -1,27 +1,216 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Kandinsky.Lab.Tensors.Kernels;
 
 /// <summary>
-/// Single-precision GEMM: C = alpha·op(A)·op(B) + beta·C, row-major, with leading dimensions.
-/// This is the stable internal entry point every op calls; its implementation is the scalar reference
-/// until the packed AVX2/FMA kernel replaces it.
+/// Single-precision GEMM, BLIS-style: B is packed into K-block × NR-column panels (<see cref="PackedB"/>,
+/// once per weight), A is packed per (row block, K block) into MR-row panels, and an MR × NR register-blocked
+/// micro-kernel (AVX-512 or AVX2+FMA, scalar fallback) accumulates each tile. Threads take whole output tiles; the K
+/// reduction always runs in the same order, so results are bit-identical for any thread count.
 /// </summary>
+/// <remarks>
+/// Entry points: <see cref="Sgemm"/> (BLAS-like, packs B per call); <see cref="Run"/> (threaded, with a
+/// pre-packed B, bias and beta); <see cref="RunRows"/> (single-threaded on a row range, for callers that
+/// thread over their own output tiles, e.g. convolution or attention).
+/// </remarks>
 public static unsafe class Gemm
 {
+    /// <summary>Rows of a micro-tile; A panels are MR rows wide.</summary>
+    public const int MR = GemmMicroKernel.MR;
+    /// <summary>Columns of a micro-tile; B panels are NR columns wide.</summary>
+    public const int NR = GemmMicroKernel.NR;
+    /// <summary>Depth of a K block: one kc × NR B panel (16 KiB) stays in L1 while MR-row A panels stream past it.</summary>
+    public const int KC = 256;
+    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (144 KiB) stay in the 1 MiB L2.</summary>
+    internal const int MC = 144;
+    /// <summary>Output columns per thread task (a multiple of NR).</summary>
+    internal const int NC = 512;
+
+    static readonly AsyncLocal<GemmKernelKind?> KernelOverride = new();
+
+    /// <summary>The micro-kernel in use: the best this CPU supports, unless <see cref="UseKernel"/> overrides it.</summary>
+    internal static GemmKernelKind Kernel => KernelOverride.Value ?? GemmMicroKernel.Best;
+
+    /// <summary>Runs GEMMs started from this async flow with <paramref name="kind"/> (tests of the fallback) until disposed.</summary>
+    internal static IDisposable UseKernel(GemmKernelKind kind)
+    {
+        var previous = KernelOverride.Value;
+        KernelOverride.Value = kind;
+        return new KernelScope(previous);
+    }
+
+    sealed class KernelScope(GemmKernelKind? previous) : IDisposable
+    {
+        public void Dispose() => KernelOverride.Value = previous;
+    }
+
+    [ThreadStatic] static float[]? t_aBuffer;
+
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions: op(A) is m × k (A stored k × m when
+    /// <paramref name="transA"/>), op(B) is k × n (B stored n × k when <paramref name="transB"/>). Packs B on
+    /// every call; use <see cref="Run"/> with a <see cref="PackedB"/> for weights.
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k,
         float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentException($"Gemm.Sgemm: sizes must be non-negative, got m={m}, n={n}, k={k}.");
+        if (lda < (transA ? m : k) || ldb < (transB ? k : n) || ldc < n)
+            throw new ArgumentException($"Gemm.Sgemm: leading dimensions too small for m={m}, n={n}, k={k} (transA={transA}, transB={transB}): lda={lda}, ldb={ldb}, ldc={ldc}.");
+        if (m == 0 || n == 0) return;
+        using var packed = PackedB.Pack(b, k, n, transB ? 1 : ldb, transB ? ldb : 1);
+        Run(new StridedA(a, transA ? 1 : lda, transA ? lda : 1), m, packed, c, ldc, alpha, beta);
+    }
+
+    /// <summary>
+    /// C[i, j] = alpha·Σₚ A[i, p]·B[p, j] + beta·C[i, j] + bias[j] for i &lt; <paramref name="m"/>, on
+    /// <see cref="Parallelism.Threads"/> threads over output tiles. C element (i, j) is at c[i·ldc + j·cColStride]
+    /// (cColStride ≠ 1 writes a transposed output). beta = 0 ignores C's old contents (NaNs included);
+    /// <paramref name="bias"/> (length N, may be null) is added once.
+    /// </summary>
+    public static void Run(GemmASource a, int m, PackedB b, float* c, long ldc,
+        float alpha = 1f, float beta = 0f, float* bias = null, long cColStride = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        if (m == 0 || b.N == 0) return;
+        nint cp = (nint)c, biasp = (nint)bias;
+        // With several column chunks per row block, pack A once up front instead of once per chunk.
+        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b.K) : null;
+        nint ap = (nint)aPacked;
+        try
+        {
+            Parallelism.For(TileCount(m, b.N), t => RunTile(t, a, m, b, (float*)cp, ldc, alpha, beta, (float*)biasp, cColStride, (float*)ap));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(aPacked);
+        }
+    }
+
+    /// <summary>How many independent output tiles <see cref="Run"/> splits an m × n product into (depends on the shape only).</summary>
+    internal static int TileCount(int m, int n) => (m + MC - 1) / MC * ((n + NC - 1) / NC);
+
+    /// <summary>
+    /// Output tile <paramref name="t"/> of <see cref="TileCount"/>, for callers that schedule several GEMMs at once.
+    /// <paramref name="aPacked"/> is A from <see cref="PackA"/>, or null to pack A inside the tile.
+    /// </summary>
+    internal static void RunTile(int t, GemmASource a, int m, PackedB b, float* c, long ldc,
+        float alpha, float beta, float* bias, long cColStride, float* aPacked = null)
+    {
+        int nChunks = (b.N + NC - 1) / NC;
+        int mb = t / nChunks, i0 = mb * MC, j0 = t % nChunks * NC;
+        float* aBlock = aPacked == null ? null : aPacked + (long)mb * MC * b.K;
+        Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(m, i0 + MC), j0, Math.Min(b.N, j0 + NC), aBlock);
+    }
+
+    /// <summary>
+    /// All of A packed (in parallel): row block mb, K block kb at mb·MC·K + kb·KC·(block rows rounded up to MR).
+    /// Free with NativeMemory.AlignedFree.
+    /// </summary>
+    static float* PackA(GemmASource a, int m, int k)
+    {
+        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC;
+        if (kBlocks == 0) return null;
+        var packed = (float*)NativeMemory.AlignedAlloc((nuint)((long)mBlocks * MC * k * sizeof(float)), 64);
+        nint p = (nint)packed;
+        Parallelism.For(mBlocks * kBlocks, t =>
+        {
+            int mb = t / kBlocks, kb = t % kBlocks;
+            int rows = Math.Min(MC, m - mb * MC), rowsPadded = (rows + MR - 1) / MR * MR;
+            a.Pack(mb * MC, rows, kb * KC, Math.Min(KC, k - kb * KC), (float*)p + (long)mb * MC * k + (long)kb * KC * rowsPadded);
+        });
+        return packed;
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> restricted to output rows [rowStart, rowEnd), on the calling thread only. C row i is
+    /// still at c + i·ldc. Row ranges may be split anywhere: each element's value does not depend on the split.
+    /// </summary>
+    public static void RunRows(GemmASource a, int rowStart, int rowEnd, PackedB b, float* c, long ldc,
+        float alpha = 1f, float beta = 0f, float* bias = null, long cColStride = 1)
+    {
+        if (rowStart < 0 || rowEnd < rowStart)
+            throw new ArgumentException($"Gemm.RunRows: invalid row range [{rowStart}, {rowEnd}).");
+        for (int i0 = rowStart; i0 < rowEnd; i0 += MC)
+            Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(rowEnd, i0 + MC), 0, b.N, null);
+    }
+
+    /// <summary>
+    /// One output tile: rows [i0, i1) (at most MC), columns [j0, j1) with j0 a multiple of NR. A comes from
+    /// <paramref name="aBlock"/> (this row block of <see cref="PackA"/>'s layout) or is packed here when null.
+    /// </summary>
+    static void Tile(GemmASource a, PackedB b, float* c, long ldc, long cs, float alpha, float beta, float* bias,
+        int i0, int i1, int j0, int j1, float* aBlock)
+    {
+        int rows = i1 - i0;
+        if (rows <= 0 || j1 <= j0) return;
+        PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
+        if (b.K == 0) return;
+        int panelsM = (rows + MR - 1) / MR;
+        float* abuf = aBlock == null ? ABuffer(panelsM * MR * KC) : null;
+        float* edge = stackalloc float[MR * NR];
+        var kernel = Kernel;
+        for (int kb = 0; kb < b.KBlocks; kb++)
+        {
+            int kc = b.BlockDepth(kb);
+            if (aBlock == null) a.Pack(i0, rows, kb * KC, kc, abuf);
+            else abuf = aBlock + (long)kb * KC * panelsM * MR;
+            for (int jp = j0 / NR; jp * NR < j1; jp++)
             {
-                double acc = 0;
-                for (int p = 0; p < k; p++)
+                float* bp = b.Panel(kb, jp);
+                int nr = Math.Min(NR, j1 - jp * NR);
+                for (int q = 0; q < panelsM; q++)
                 {
-                    float av = transA ? a[p * lda + i] : a[i * lda + p];
-                    float bv = transB ? b[j * ldb + p] : b[p * ldb + j];
-                    acc += av * bv;
+                    int mr = Math.Min(MR, rows - q * MR);
+                    float* ap = abuf + (long)q * MR * kc;
+                    float* ct = c + (i0 + (long)q * MR) * ldc + jp * NR * cs;
+                    if (mr == MR && nr == NR && cs == 1)
+                        GemmMicroKernel.Run(kernel, kc, ap, bp, ct, (nint)ldc, alpha);
+                    else
+                        EdgeTile(kernel, kc, ap, bp, ct, ldc, cs, alpha, mr, nr, edge);
                 }
-                float prev = beta == 0 ? 0 : beta * c[i * ldc + j];
-                c[i * ldc + j] = (float)(alpha * acc) + prev;
             }
+        }
+    }
+
+    /// <summary>A partial (or strided-output) tile: run the full kernel into a scratch tile, then add the valid part with the same FMA.</summary>
+    static void EdgeTile(GemmKernelKind kernel, int kc, float* ap, float* bp, float* ct, long ldc, long cs,
+        float alpha, int mr, int nr, float* scratch)
+    {
+        new Span<float>(scratch, MR * NR).Clear();
+        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, mr);
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++)
+            {
+                ref float cij = ref ct[r * ldc + j * cs];
+                cij = MathF.FusedMultiplyAdd(scratch[r * NR + j], alpha, cij);
+            }
+    }
+
+    /// <summary>C = beta·C + bias on the tile before the K blocks accumulate into it.</summary>
+    static void PrepareC(float* c, long ldc, long cs, float beta, float* bias, int i0, int i1, int j0, int j1)
+    {
+        if (beta == 1f && bias == null) return;
+        for (int i = i0; i < i1; i++)
+        {
+            float* row = c + i * ldc;
+            for (int j = j0; j < j1; j++)
+            {
+                ref float cij = ref row[j * cs];
+                float scaled = beta == 0f ? 0f : beta == 1f ? cij : beta * cij;
+                cij = bias == null ? scaled : scaled + bias[j];
+            }
+        }
+    }
+
+    /// <summary>This thread's A packing buffer (pinned, grown on demand, freed with the thread).</summary>
+    static float* ABuffer(int length)
+    {
+        var buffer = t_aBuffer;
+        if (buffer == null || buffer.Length < length)
+            t_aBuffer = buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
     }
 }

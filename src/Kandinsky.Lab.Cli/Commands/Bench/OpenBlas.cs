@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace Kandinsky.Lab.Cli.Commands.Bench;
+
+/// <summary>
+/// OpenBLAS's cblas_sgemm, loaded at run time as the speed baseline for benchmarks only (the engine never
+/// calls it). Debian: apt-get install libopenblas0-pthread.
+/// </summary>
+public sealed unsafe class OpenBlas
+{
+    const int RowMajor = 101, NoTrans = 111, Trans = 112;
+
+    readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
+    readonly delegate* unmanaged<int, void> _setThreads;
+
+    OpenBlas(nint library)
+    {
+        _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(library, "cblas_sgemm");
+        _setThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(library, "openblas_set_num_threads");
+    }
+
+    /// <summary>The loaded library, or null (with the reason) when no OpenBLAS is installed.</summary>
+    public static OpenBlas? TryLoad(out string? error)
+    {
+        foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "openblas", "libopenblas" })
+            if (NativeLibrary.TryLoad(name, out var handle))
+            {
+                error = null;
+                return new OpenBlas(handle);
+            }
+        error = "OpenBLAS not found (tried libopenblas.so.0; on Debian: apt-get install libopenblas0-pthread).";
+        return null;
+    }
+
+    public int Threads { set => _setThreads(value); }
+
+    /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C, same contract as Gemm.Sgemm.</summary>
+    public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
+        _sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
