@@ -147,16 +147,15 @@ internal static unsafe class ConvKernel
             // stride like 64·64 floats would put every row of a micro tile in the same cache sets).
             int ldc = ncPad + 16;
             long cFloats = (long)rows * ldc, bFloats = (long)KC * ncPad;
-            float* scratch = (float*)NativeMemory.AlignedAlloc((nuint)((cFloats + bFloats + ncPad) * sizeof(float)), 64);
+            float* scratch = (float*)NativeMemory.AlignedAlloc((nuint)((cFloats + bFloats) * sizeof(float)), 64);
             try
             {
-                float* c = scratch, im2col = c + cFloats, row = im2col + bFloats;
-                new Span<float>(row, ncPad).Clear(); // the pad columns past nc stay zero
+                float* c = scratch, im2col = c + cFloats;
                 var segments = RowSegments(g0, nc);
                 for (int k0 = 0; k0 < _k || k0 == 0; k0 += KC)
                 {
                     int kc = Math.Min(KC, _k - k0);
-                    PackIm2Col(im2col, row, ncPad, k0, kc, segments);
+                    PackIm2Col(im2col, nc, ncPad, k0, kc, segments);
                     // B micro panel (kc×NR) stays in L1 while the A block (MB×KC) streams from L2.
                     for (int j = 0; j < ncPad; j += nr)
                         for (int m = 0; m < rows; m += mr)
@@ -202,54 +201,70 @@ internal static unsafe class ConvKernel
             return [.. list];
         }
 
-        /// <summary>
-        /// im2col rows [k0, k0 + kc) for the block's columns as B panels [ncPad/NR][kc][NR]; each row is gathered in
-        /// <paramref name="row"/> (ncPad floats, zero past the block) and then split into the panels.
-        /// </summary>
+        /// <summary>im2col rows [k0, k0 + kc) for the block's columns as B panels [ncPad/NR][kc][NR], zero past nc.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void PackIm2Col(float* dst, float* row, int ncPad, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
+        void PackIm2Col(float* dst, int nc, int ncPad, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
         {
-            int kh = _weight.KernelH, kw = _weight.KernelW, nr = _kernel.NR;
+            int kh = _weight.KernelH, kw = _weight.KernelW;
             for (int kk = 0; kk < kc; kk++)
             {
                 int k = k0 + kk, ci = k / (kh * kw), r = k % (kh * kw), ky = r / kw, kx = r % kw;
-                GatherRow(row, ci, ky, kx, segments);
-                for (int j = 0; j < ncPad; j += nr)
-                    new ReadOnlySpan<float>(row + j, nr).CopyTo(new Span<float>(dst + (long)j * kc + (long)kk * nr, nr));
+                var row = new PanelRow(dst, kc, kk, _kernel.NR);
+                foreach (var s in segments)
+                {
+                    int iy = s.Oy * _stride - _pad + ky;
+                    if ((uint)iy >= (uint)_h)
+                    {
+                        row.Zero(s.Offset, s.Length);
+                        continue;
+                    }
+                    float* src = _x + s.N * _sN + ci * _sC + iy * _sH;
+                    int ix0 = s.Ox * _stride - _pad + kx;
+                    if (_stride == 1 && _sW == 1)
+                    {
+                        // Valid t: 0 ≤ ix0 + t < W; zero padding either side.
+                        int lo = Math.Clamp(-ix0, 0, s.Length), hi = Math.Clamp(_w - ix0, lo, s.Length);
+                        row.Zero(s.Offset, lo);
+                        row.Copy(s.Offset + lo, src + ix0 + lo, hi - lo);
+                        row.Zero(s.Offset + hi, s.Length - hi);
+                    }
+                    else
+                    {
+                        for (int t = 0; t < s.Length; t++)
+                        {
+                            int ix = ix0 + t * _stride;
+                            *row.At(s.Offset + t) = (uint)ix < (uint)_w ? src[ix * _sW] : 0f;
+                        }
+                    }
+                }
+                row.Zero(nc, ncPad - nc);
+            }
+        }
+    }
+
+    /// <summary>Row kk of a block of B panels [cols/NR][kc][NR], addressed by block column.</summary>
+    readonly struct PanelRow(float* panels, int kc, int kk, int nr)
+    {
+        public float* At(int col) => panels + ((long)(col / nr) * kc + kk) * nr + col % nr;
+
+        /// <summary>Copies <paramref name="len"/> floats to columns [col, col + len), split at panel boundaries.</summary>
+        public void Copy(int col, float* src, int len)
+        {
+            while (len > 0)
+            {
+                int run = Math.Min(len, nr - col % nr);
+                new ReadOnlySpan<float>(src, run).CopyTo(new Span<float>(At(col), run));
+                col += run; src += run; len -= run;
             }
         }
 
-        /// <summary>One im2col row (input channel ci, kernel tap ky, kx) over the block's columns.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void GatherRow(float* row, int ci, int ky, int kx, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
+        public void Zero(int col, int len)
         {
-            foreach (var s in segments)
+            while (len > 0)
             {
-                float* d = row + s.Offset;
-                int iy = s.Oy * _stride - _pad + ky;
-                if ((uint)iy >= (uint)_h)
-                {
-                    new Span<float>(d, s.Length).Clear();
-                    continue;
-                }
-                float* src = _x + s.N * _sN + ci * _sC + iy * _sH;
-                int ix0 = s.Ox * _stride - _pad + kx;
-                if (_stride == 1 && _sW == 1)
-                {
-                    // Valid t: 0 ≤ ix0 + t < W; zero padding either side.
-                    int lo = Math.Clamp(-ix0, 0, s.Length), hi = Math.Clamp(_w - ix0, lo, s.Length);
-                    new Span<float>(d, lo).Clear();
-                    new ReadOnlySpan<float>(src + ix0 + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
-                    new Span<float>(d + hi, s.Length - hi).Clear();
-                }
-                else
-                {
-                    for (int t = 0; t < s.Length; t++)
-                    {
-                        int ix = ix0 + t * _stride;
-                        d[t] = (uint)ix < (uint)_w ? src[ix * _sW] : 0f;
-                    }
-                }
+                int run = Math.Min(len, nr - col % nr);
+                new Span<float>(At(col), run).Clear();
+                col += run; len -= run;
             }
         }
     }
