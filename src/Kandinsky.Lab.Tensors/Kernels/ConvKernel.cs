@@ -38,21 +38,27 @@ internal sealed unsafe class PackedConvWeight
 /// Conv2d (groups = 1) as an implicit GEMM: Y[n][O, P] = W[O, K] · im2col(X[n])[K, P] with P = OH·OW.
 /// Weights are packed once per weight tensor (a weak cache keyed by the tensor object); the im2col
 /// operand is built per output tile in blocks of <see cref="KC"/> rows (never the whole image: scratch is
-/// about 1 MB per tile at any image size). Output tiles (channel block × column block, columns running over
-/// all images) are the unit of threading and accumulate in a private buffer before the bias is added on the
-/// way out; every output element is one FMA chain in k order, so results are bit-identical for any thread count.
+/// the tile, a few MB at most, at any image size). Output tiles (channel group × column block, columns running
+/// over all images) are the unit of threading and accumulate in a private buffer before the bias is added on
+/// the way out; every output element is one FMA chain in k order, so results are bit-identical for any
+/// thread count.
 /// </summary>
 internal static unsafe class ConvKernel
 {
     /// <summary>Rows of the im2col block (reduction depth per pass): a KC×NR micro panel of B stays in L1.</summary>
     const int KC = 256;
-    /// <summary>Target output channels per tile: the A block (MB×KC) and the C tile (MB×NC) stay in L2.</summary>
-    const int TargetMB = 192;
+    /// <summary>Output channels per inner block: its A block (MB×KC) and C block (MB×NC) stay in L2.</summary>
+    const int MB = 192;
     /// <summary>
     /// Target output columns per tile. Wide tiles re-read the weights (often larger than L3) fewer times:
-    /// weight traffic is |W|·columns/NC and im2col work is |im2col|·O/MB.
+    /// weight traffic is |W|·columns/NC.
     /// </summary>
     const int TargetNC = 512;
+    /// <summary>
+    /// A tile spans all output channels (each im2col block is packed once and used by every channel: im2col
+    /// work is |im2col|·channel groups) unless that leaves fewer tiles than this; then channels are split.
+    /// </summary>
+    const int MinTiles = 4;
 
     static readonly ConditionalWeakTable<Tensor, PackedConvWeight> Cache = new();
 
@@ -108,7 +114,7 @@ internal static unsafe class ConvKernel
     {
         readonly float* _x, _y, _bias;
         readonly long _sN, _sC, _sH, _sW;
-        readonly int _h, _w, _oh, _ow, _p, _stride, _pad, _o, _k, _columns, _mb, _nc, _nBlocks;
+        readonly int _h, _w, _oh, _ow, _p, _stride, _pad, _o, _k, _columns, _groupRows, _nc, _nBlocks;
         readonly PackedConvWeight _weight;
         readonly MicroKernel _kernel;
 
@@ -128,11 +134,11 @@ internal static unsafe class ConvKernel
             _columns = checked(x.Size(0) * _p);
             _bias = bias;
             int mr = _kernel.MR, nr = _kernel.NR;
-            int mBlocks = (_o + TargetMB - 1) / TargetMB;
-            _mb = RoundUp((_o + mBlocks - 1) / mBlocks, mr);
             _nBlocks = (_columns + TargetNC - 1) / TargetNC;
             _nc = RoundUp((_columns + _nBlocks - 1) / _nBlocks, nr);
-            Tiles = ((_o + _mb - 1) / _mb) * _nBlocks;
+            int groups = Math.Clamp((MinTiles + _nBlocks - 1) / _nBlocks, 1, (_o + mr - 1) / mr);
+            _groupRows = RoundUp((_o + groups - 1) / groups, mr);
+            Tiles = ((_o + _groupRows - 1) / _groupRows) * _nBlocks;
         }
 
         public int Tiles { get; }
@@ -140,7 +146,7 @@ internal static unsafe class ConvKernel
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunTile(int tile)
         {
-            int m0 = tile / _nBlocks * _mb, mEnd = Math.Min(_o, m0 + _mb);
+            int m0 = tile / _nBlocks * _groupRows, mEnd = Math.Min(_o, m0 + _groupRows);
             int g0 = tile % _nBlocks * _nc, nc = Math.Min(_columns - g0, _nc);
             int mr = _kernel.MR, nr = _kernel.NR, ncPad = RoundUp(nc, nr), rows = RoundUp(mEnd - m0, mr);
             // C accumulates in a private tile whose row stride is not a large power of two (an output row
@@ -156,10 +162,11 @@ internal static unsafe class ConvKernel
                 {
                     int kc = Math.Min(KC, _k - k0);
                     PackIm2Col(im2col, nc, ncPad, k0, kc, segments);
-                    // B micro panel (kc×NR) stays in L1 while the A block (MB×KC) streams from L2.
-                    for (int j = 0; j < ncPad; j += nr)
-                        for (int m = 0; m < rows; m += mr)
-                            _kernel.Run(kc, _weight.Panel((m0 + m) / mr) + (long)k0 * mr, mr, im2col + (long)j * kc, nr, c + (long)m * ldc + j, ldc, mr, nr, accumulate: k0 > 0);
+                    // Per channel block, a B micro panel (kc×NR) stays in L1 while the A block (MB×KC) streams from L2.
+                    for (int mb = 0; mb < rows; mb += MB)
+                        for (int j = 0; j < ncPad; j += nr)
+                            for (int m = mb; m < Math.Min(rows, mb + MB); m += mr)
+                                _kernel.Run(kc, _weight.Panel((m0 + m) / mr) + (long)k0 * mr, mr, im2col + (long)j * kc, nr, c + (long)m * ldc + j, ldc, mr, nr, accumulate: k0 > 0);
                     if (_k == 0) break;
                 }
                 StoreTile(c, ldc, m0, mEnd, g0, nc);
