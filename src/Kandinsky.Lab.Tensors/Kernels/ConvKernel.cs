@@ -27,11 +27,8 @@ internal sealed unsafe class PackedConvWeight
     public int KernelW { get; }
     /// <summary>Reduction length C·kh·kw.</summary>
     public int K => InChannels * KernelH * KernelW;
-    /// <summary>[⌈O/MR⌉·K·MR] floats; freed with this object (the storage has a finalizer).</summary>
+    /// <summary>[⌈O/MR⌉·K·MR] floats (channels [p·MR, p·MR + MR) start at float p·MR·K); freed with this object (the storage has a finalizer).</summary>
     public Tensor Panels { get; }
-
-    /// <summary>Panel holding output channels [p·MR, p·MR + MR).</summary>
-    public float* Panel(int p) => Panels.Data + (long)p * K * Kernel.MR;
 }
 
 /// <summary>
@@ -112,7 +109,7 @@ internal static unsafe class ConvKernel
     /// <summary>One convolution call: geometry, tiling and the per-tile loop.</summary>
     sealed class ConvJob
     {
-        readonly float* _x, _y, _bias;
+        readonly float* _x, _y, _bias, _panels;
         readonly long _sN, _sC, _sH, _sW;
         readonly int _h, _w, _oh, _ow, _p, _stride, _pad, _o, _k, _columns, _groupRows, _nc, _nBlocks;
         readonly PackedConvWeight _weight;
@@ -128,6 +125,7 @@ internal static unsafe class ConvKernel
             _stride = stride;
             _pad = padding;
             _weight = weight;
+            _panels = weight.Panels.Data;
             _kernel = weight.Kernel;
             _o = weight.OutChannels;
             _k = weight.K;
@@ -166,7 +164,7 @@ internal static unsafe class ConvKernel
                     for (int mb = 0; mb < rows; mb += MB)
                         for (int j = 0; j < ncPad; j += nr)
                             for (int m = mb; m < Math.Min(rows, mb + MB); m += mr)
-                                _kernel.Run(kc, _weight.Panel((m0 + m) / mr) + (long)k0 * mr, mr, im2col + (long)j * kc, nr, c + (long)m * ldc + j, ldc, mr, nr, accumulate: k0 > 0);
+                                _kernel.Run(kc, _panels + (long)(m0 + m) * _k + (long)k0 * mr, mr, im2col + (long)j * kc, nr, c + (long)m * ldc + j, ldc, mr, nr, accumulate: k0 > 0);
                     if (_k == 0) break;
                 }
                 StoreTile(c, ldc, m0, mEnd, g0, nc);
