@@ -133,6 +133,11 @@ internal static class PngDecoder
         public void WriteRow(ReadOnlySpan<byte> row, int y, int x0, int dx, int count)
         {
             int depth = _h.BitDepth;
+            if (depth == 8 && dx == 1 && _key is null && _h.ColorType != PngColorType.Palette)
+            {
+                row[..(count * _inChannels)].CopyTo(bytes.AsSpan((int)(((long)y * _h.Width + x0) * channels))); // contiguous pixels, stored as is
+                return;
+            }
             for (int i = 0; i < count; i++)
             {
                 long o = ((long)y * _h.Width + x0 + (long)i * dx) * channels;
