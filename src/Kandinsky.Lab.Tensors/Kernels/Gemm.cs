@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -146,7 +147,9 @@ public static unsafe class Gemm
     {
         int rows = i1 - i0;
         if (rows <= 0 || j1 <= j0) return;
-        PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
+        // beta = 0 without bias: the first K block stores instead of accumulating, so C is never read.
+        bool overwriteFirst = beta == 0f && bias == null && b.K > 0;
+        if (!overwriteFirst) PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
         if (b.K == 0) return;
         int panelsM = (rows + MR - 1) / MR;
         float* abuf = aBlock == null ? ABuffer(panelsM * MR * KC) : null;
@@ -155,6 +158,7 @@ public static unsafe class Gemm
         for (int kb = 0; kb < b.KBlocks; kb++)
         {
             int kc = b.BlockDepth(kb);
+            bool overwrite = overwriteFirst && kb == 0;
             if (aBlock == null) a.Pack(i0, rows, kb * KC, kc, abuf);
             else abuf = aBlock + (long)kb * KC * panelsM * MR;
             for (int jp = j0 / NR; jp * NR < j1; jp++)
@@ -167,9 +171,9 @@ public static unsafe class Gemm
                     float* ap = abuf + (long)q * MR * kc;
                     float* ct = c + (i0 + (long)q * MR) * ldc + jp * NR * cs;
                     if (mr == MR && nr == NR && cs == 1)
-                        GemmMicroKernel.Run(kernel, kc, ap, bp, ct, (nint)ldc, alpha);
+                        GemmMicroKernel.Run(kernel, kc, ap, bp, ct, (nint)ldc, alpha, overwrite);
                     else
-                        EdgeTile(kernel, kc, ap, bp, ct, ldc, cs, alpha, mr, nr, edge);
+                        EdgeTile(kernel, kc, ap, bp, ct, ldc, cs, alpha, overwrite, mr, nr, edge);
                 }
             }
         }
@@ -177,30 +181,38 @@ public static unsafe class Gemm
 
     /// <summary>A partial (or strided-output) tile: run the full kernel into a scratch tile, then add the valid part with the same FMA.</summary>
     static void EdgeTile(GemmKernelKind kernel, int kc, float* ap, float* bp, float* ct, long ldc, long cs,
-        float alpha, int mr, int nr, float* scratch)
+        float alpha, bool overwrite, int mr, int nr, float* scratch)
     {
-        new Span<float>(scratch, MR * NR).Clear();
-        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, mr);
+        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, overwrite: true, mr);
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++)
             {
                 ref float cij = ref ct[r * ldc + j * cs];
-                cij = MathF.FusedMultiplyAdd(scratch[r * NR + j], alpha, cij);
+                cij = overwrite ? scratch[r * NR + j] * alpha : MathF.FusedMultiplyAdd(scratch[r * NR + j], alpha, cij);
             }
     }
 
-    /// <summary>C = beta·C + bias on the tile before the K blocks accumulate into it.</summary>
+    /// <summary>C = beta·C + bias on the tile before the K blocks accumulate into it (beta = 0 ignores C).</summary>
     static void PrepareC(float* c, long ldc, long cs, float beta, float* bias, int i0, int i1, int j0, int j1)
     {
         if (beta == 1f && bias == null) return;
+        int width = j1 - j0;
         for (int i = i0; i < i1; i++)
         {
-            float* row = c + i * ldc;
-            for (int j = j0; j < j1; j++)
+            float* row = c + i * ldc + j0 * cs;
+            if (cs == 1)
+            {
+                var r = new Span<float>(row, width);
+                if (beta == 0f) r.Clear();
+                else if (beta != 1f) TensorPrimitives.Multiply(r, beta, r);
+                if (bias != null) TensorPrimitives.Add(r, new ReadOnlySpan<float>(bias + j0, width), r);
+                continue;
+            }
+            for (int j = 0; j < width; j++)
             {
                 ref float cij = ref row[j * cs];
                 float scaled = beta == 0f ? 0f : beta == 1f ? cij : beta * cij;
-                cij = bias == null ? scaled : scaled + bias[j];
+                cij = bias == null ? scaled : scaled + bias[j0 + j];
             }
         }
     }
