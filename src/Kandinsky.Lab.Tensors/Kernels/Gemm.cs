@@ -61,9 +61,24 @@ public static unsafe class Gemm
         if (lda < (transA ? m : k) || ldb < (transB ? k : n) || ldc < n)
             throw new ArgumentException($"Gemm.Sgemm: leading dimensions too small for m={m}, n={n}, k={k} (transA={transA}, transB={transB}): lda={lda}, ldb={ldb}, ldc={ldc}.");
         if (m == 0 || n == 0) return;
-        using var packed = PackedB.Pack(b, k, n, transB ? 1 : ldb, transB ? ldb : 1);
-        Run(new StridedA(a, transA ? 1 : lda, transA ? lda : 1), m, packed, c, ldc, alpha, beta);
+        long rowStride = transB ? 1 : ldb, colStride = transB ? ldb : 1;
+        var src = new StridedA(a, transA ? 1 : lda, transA ? lda : 1);
+        long length = PackedB.PackedLength(k, n);
+        if (length > SmallPackLength)
+        {
+            using var packed = PackedB.Pack(b, k, n, rowStride, colStride);
+            Run(src, m, packed, c, ldc, alpha, beta);
+            return;
+        }
+        // Small B: pack into this thread's scratch instead of allocating native memory per call.
+        var scratch = t_bBuffer ??= GC.AllocateUninitializedArray<float>(SmallPackLength, pinned: true);
+        float* buffer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
+        Run(src, m, PackedB.PackInto(buffer, length, b, DType.F32, k, n, rowStride, colStride), c, ldc, alpha, beta);
     }
+
+    /// <summary>Largest B (in floats, 256 KiB) that <see cref="Sgemm"/> packs into per-thread scratch.</summary>
+    const int SmallPackLength = 64 * 1024;
+    [ThreadStatic] static float[]? t_bBuffer;
 
     /// <summary>
     /// C[i, j] = alpha·Σₚ A[i, p]·B[p, j] + beta·C[i, j] + bias[j] for i &lt; <paramref name="m"/>, on

@@ -153,6 +153,30 @@ public unsafe class GemmKernelTests
     }
 
     [Fact]
+    public void PackIntoCallerBufferMatchesOwnedPack()
+    {
+        int m = 9, n = 21, k = 300;
+        var a = Random(m * k, 8);
+        var b = Random(k * n, 9);
+        using var bt = Tensor.FromArray(b, k, n);
+        using var owned = PackedB.FromMatrix(bt);
+        var buffer = new float[PackedB.PackedLength(k, n)];
+        var fromOwned = new float[m * n];
+        var fromBorrowed = new float[m * n];
+        fixed (float* pa = a, pb = b, pbuf = buffer, po = fromOwned, pw = fromBorrowed)
+        {
+            var borrowed = PackedB.PackInto(pbuf, buffer.Length, pb, DType.F32, k, n, n, 1);
+            Gemm.Run(new StridedA(pa, k, 1), m, owned, po, n);
+            Gemm.Run(new StridedA(pa, k, 1), m, borrowed, pw, n);
+            var pp = (nint)pb;
+            var bp = (nint)pbuf;
+            var ex = Assert.Throws<ArgumentException>(() => PackedB.PackInto((float*)bp, 10, (float*)pp, DType.F32, k, n, n, 1));
+            Assert.Contains($"{PackedB.PackedLength(k, n)}", ex.Message);
+        }
+        Assert.Equal(fromOwned, fromBorrowed);
+    }
+
+    [Fact]
     public void BadArgumentsThrow()
     {
         var buffer = new float[64];
