@@ -12,7 +12,13 @@ public static class Program
     {
         var root = new RootCommand("Kandinsky.Lab — open up Kandinsky 2.1 one stage at a time.");
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(RunModuleCommand.Create());
         root.Subcommands.Add(NotebookCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(RandnCommand.Create());
+        root.Subcommands.Add(PngToTensorCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(MakeCheckpointCommand.Create());
         return root;
     }
 }

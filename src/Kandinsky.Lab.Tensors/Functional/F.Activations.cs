@@ -8,28 +8,28 @@ public static partial class F
 {
     public static Tensor Neg(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Negate(a, y));
     public static Tensor Abs(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Abs(a, y));
-    public static Tensor Exp(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Exp(a, y));
+    public static Tensor Exp(Tensor x) => Map(x, Activations.Run<ExpOperator>);
     public static Tensor Log(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Log(a, y));
     public static Tensor Sqrt(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Sqrt(a, y));
     /// <summary>torch.rsqrt: 1/√x.</summary>
     public static Tensor Rsqrt(Tensor x) => Pow(x, -0.5f);
     public static Tensor Cos(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Cos(a, y));
     public static Tensor Sin(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Sin(a, y));
-    public static Tensor Tanh(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Tanh(a, y));
+    public static Tensor Tanh(Tensor x) => Map(x, Activations.Run<TanhOperator>);
     /// <summary>torch.erf.</summary>
-    public static Tensor Erf(Tensor x) => Map(x, Activations.Erf);
+    public static Tensor Erf(Tensor x) => Map(x, Activations.Run<ErfOperator>);
     /// <summary>torch.sigmoid: 1/(1 + e^−x).</summary>
-    public static Tensor Sigmoid(Tensor x) => Map(x, static (a, y) => TensorPrimitives.Sigmoid(a, y));
+    public static Tensor Sigmoid(Tensor x) => Map(x, Activations.Run<SigmoidOperator>);
     /// <summary>F.silu: x·σ(x).</summary>
-    public static Tensor Silu(Tensor x) => Map(x, Activations.Silu);
+    public static Tensor Silu(Tensor x) => Map(x, Activations.Run<SiluOperator>);
     /// <summary>CLIP's quick_gelu: x·σ(1.702x).</summary>
-    public static Tensor QuickGelu(Tensor x) => Map(x, Activations.QuickGelu);
+    public static Tensor QuickGelu(Tensor x) => Map(x, Activations.Run<QuickGeluOperator>);
 
     /// <summary>F.gelu: <paramref name="approximate"/> "none" is the exact erf form (torch's default), "tanh" the tanh approximation.</summary>
     public static Tensor Gelu(Tensor x, string approximate = "none") => approximate switch
     {
-        "none" => Map(x, Activations.Gelu),
-        "tanh" => Map(x, Activations.GeluTanh),
+        "none" => Map(x, Activations.Run<GeluOperator>),
+        "tanh" => Map(x, Activations.Run<GeluTanhOperator>),
         _ => throw new ArgumentException($"F.Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\" (input {x.ShapeString})."),
     };
 

@@ -1,51 +1,51 @@
+using Kandinsky.Lab.Tensors.Kernels;
+
 namespace Kandinsky.Lab.Tensors;
 
-public static unsafe partial class F
+public static partial class F
 {
     /// <summary>
-    /// torch.nn.functional.scaled_dot_product_attention: softmax(scale·Q·Kᵀ + mask)·V.
-    /// query [B, H, Lq, D], key [B, H, Lk, D], value [B, H, Lk, Dv]; <paramref name="attnMask"/> is an additive
-    /// float mask broadcastable to [B, H, Lq, Lk] (use <see cref="MaskFromBool"/> for a keep/drop mask);
-    /// <paramref name="isCausal"/> hides keys after the query's position; scale defaults to D^-0.5.
+    /// torch.nn.functional.scaled_dot_product_attention: softmax(scale·Q·Kᵀ + mask)·V, fused (flash-attention
+    /// style online softmax; memory linear in sequence length).
+    /// query [B, H, Lq, D], key [B, H, Lk, D], value [B, H, Lk, Dv], any strides (a permuted [B, S, H, D] view is
+    /// read in place); <paramref name="attnMask"/> is an additive float32 mask broadcastable to [B, H, Lq, Lk]
+    /// (use <see cref="MaskFromBool"/> for a keep/drop mask); <paramref name="isCausal"/> hides keys after the
+    /// query's position (top-left aligned, as torch); scale defaults to D^-0.5.
+    /// A query row with no visible key (all −∞, or Lk = 0) gives NaN, as torch's softmax does.
     /// </summary>
+    /// <exception cref="ArgumentException">Shapes do not match or the mask does not broadcast.</exception>
     public static Tensor ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? attnMask = null, bool isCausal = false, float? scale = null)
+        => ScaledDotProductAttention(query, key, value, attnMask, isCausal, scale, MicroKernel.Best);
+
+    internal static Tensor ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? attnMask, bool isCausal, float? scale, MicroKernel kernel)
     {
-        query.RequireF32("F.ScaledDotProductAttention");
-        key.RequireF32("F.ScaledDotProductAttention");
-        value.RequireF32("F.ScaledDotProductAttention");
+        using var mask = ValidateAttention(query, key, value, attnMask, out float s, scale);
+        return AttentionKernel.Forward(new AttentionOperands(query, key, value, mask, isCausal, s), kernel);
+    }
+
+    /// <summary>Checks shapes and dtypes; returns the mask expanded to [B, H, Lq, Lk] (a view to dispose) and the scale.</summary>
+    internal static Tensor? ValidateAttention(Tensor query, Tensor key, Tensor value, Tensor? attnMask, out float scale, float? requestedScale)
+    {
+        const string op = "F.ScaledDotProductAttention";
+        query.RequireF32(op);
+        key.RequireF32(op);
+        value.RequireF32(op);
         if (query.Rank != 4 || key.Rank != 4 || value.Rank != 4 || query.Size(0) != key.Size(0) || query.Size(1) != key.Size(1)
             || query.Size(3) != key.Size(3) || key.Size(2) != value.Size(2) || value.Size(0) != key.Size(0) || value.Size(1) != key.Size(1))
-            throw Tensor.ShapeError("F.ScaledDotProductAttention", $"query {query.ShapeString}, key {key.ShapeString} and value {value.ShapeString} do not match (expected [B, H, Lq, D], [B, H, Lk, D], [B, H, Lk, Dv]).");
-        int bsz = query.Size(0), heads = query.Size(1), lq = query.Size(2), d = query.Size(3), lk = key.Size(2), dv = value.Size(3);
-        float s = scale ?? 1f / MathF.Sqrt(d);
-        using var mask = attnMask?.Expand(bsz, heads, lq, lk);
-        var y = Tensor.Empty(bsz, heads, lq, dv);
-        var scores = new double[lk];
-        for (int b = 0; b < bsz; b++)
-            for (int h = 0; h < heads; h++)
-                for (int i = 0; i < lq; i++)
-                {
-                    double max = double.NegativeInfinity;
-                    for (int j = 0; j < lk; j++)
-                    {
-                        double acc = 0;
-                        for (int t = 0; t < d; t++) acc += query[b, h, i, t] * key[b, h, j, t];
-                        acc = (float)(acc * s);
-                        if (mask != null) acc += mask[b, h, i, j];
-                        if (isCausal && j > i) acc = double.NegativeInfinity;
-                        scores[j] = acc;
-                        max = Math.Max(max, acc);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < lk; j++) { scores[j] = double.IsNegativeInfinity(scores[j]) ? 0 : Math.Exp(scores[j] - max); sum += scores[j]; }
-                    for (int t = 0; t < dv; t++)
-                    {
-                        double acc = 0;
-                        for (int j = 0; j < lk; j++) acc += scores[j] * value[b, h, j, t];
-                        y[b, h, i, t] = (float)(acc / sum);
-                    }
-                }
-        return y;
+            throw Tensor.ShapeError(op, $"query {query.ShapeString}, key {key.ShapeString} and value {value.ShapeString} do not match (expected [B, H, Lq, D], [B, H, Lk, D], [B, H, Lk, Dv]).");
+        int bsz = query.Size(0), heads = query.Size(1), lq = query.Size(2), lk = key.Size(2);
+        scale = requestedScale ?? 1f / MathF.Sqrt(query.Size(3));
+        if (attnMask == null) return null;
+        attnMask.RequireF32(op);
+        try
+        {
+            if (attnMask.Rank > 4) throw new ArgumentException("rank above 4");
+            return attnMask.Expand(bsz, heads, lq, lk);
+        }
+        catch (ArgumentException)
+        {
+            throw Tensor.ShapeError(op, $"mask {attnMask.ShapeString} does not broadcast to [B, H, Lq, Lk] = [{bsz}, {heads}, {lq}, {lk}] (query {query.ShapeString}, key {key.ShapeString}).");
+        }
     }
 
     /// <summary>An additive mask from a keep mask (nonzero = attend → 0, zero = hidden → -∞), same shape.</summary>

@@ -1,3 +1,5 @@
+using Kandinsky.Lab.Tensors.Kernels;
+
 namespace Kandinsky.Lab.Tensors;
 
 /// <summary>Normalization layers (F.layer_norm, F.group_norm); statistics are accumulated in double.</summary>
@@ -24,14 +26,8 @@ public static unsafe partial class F
             for (long r = r0; r < r1; r++)
             {
                 float* xs = (float*)src + r * d, ys = (float*)dst + r * d;
-                var (mean, rstd) = Moments(xs, d, eps);
-                for (int i = 0; i < d; i++)
-                {
-                    float v = (float)((xs[i] - mean) * rstd);
-                    if (wp != 0) v *= ((float*)wp)[i];
-                    if (bp != 0) v += ((float*)bp)[i];
-                    ys[i] = v;
-                }
+                var (mean, rstd) = RowKernels.Moments(xs, d, eps);
+                RowKernels.Normalize(xs, ys, d, (float)mean, (float)rstd, (float*)wp, (float*)bp);
             }
         });
         return y;
@@ -39,7 +35,9 @@ public static unsafe partial class F
 
     /// <summary>
     /// F.group_norm: x [N, C, *] split into <paramref name="numGroups"/> groups of C / numGroups channels, each
-    /// normalized over its channels and spatial positions, then scaled and shifted per channel by weight/bias [C].
+    /// normalized over its channels and positions (biased variance), then scaled and shifted per channel by
+    /// weight/bias [C] (F32/F16/BF16) or null. As in torch, each channel is computed as x·a + b with
+    /// a = rstd·weight and b = bias − mean·a.
     /// </summary>
     public static Tensor GroupNorm(Tensor x, int numGroups, Tensor? weight, Tensor? bias, float eps)
     {
@@ -57,37 +55,22 @@ public static unsafe partial class F
         long groupSize = perGroup * spatial;
         nint src = (nint)c.Data, dst = (nint)y.Data;
         nint wp = w == null ? 0 : (nint)w.Data, bp = b == null ? 0 : (nint)b.Data;
-        ForRows((long)n * numGroups, groupSize, (g0, g1) =>
+        ForRows(groupSize == 0 ? 0 : (long)n * numGroups, groupSize, (g0, g1) =>
         {
             for (long g = g0; g < g1; g++)
             {
                 float* xs = (float*)src + g * groupSize, ys = (float*)dst + g * groupSize;
-                var (mean, rstd) = Moments(xs, groupSize, eps);
+                var (mean, rstd) = RowKernels.Moments(xs, groupSize, eps);
                 int firstChannel = (int)(g % numGroups) * perGroup;
                 for (int k = 0; k < perGroup; k++)
                 {
                     int channel = firstChannel + k;
-                    float scale = wp == 0 ? 1f : ((float*)wp)[channel];
-                    float shift = bp == 0 ? 0f : ((float*)bp)[channel];
-                    for (long i = k * spatial; i < (k + 1) * spatial; i++)
-                        ys[i] = (float)((xs[i] - mean) * rstd) * scale + shift;
+                    double scale = rstd * (wp == 0 ? 1f : ((float*)wp)[channel]);
+                    double shift = (bp == 0 ? 0f : ((float*)bp)[channel]) - mean * scale;
+                    RowKernels.ScaleShift(xs + k * spatial, ys + k * spatial, spatial, (float)scale, (float)shift);
                 }
             }
         });
         return y;
-    }
-
-    /// <summary>Mean and 1/√(biased var + eps) of a contiguous run, two passes in double.</summary>
-    static (double Mean, double Rstd) Moments(float* xs, long n, float eps)
-    {
-        double s = 0;
-        for (long i = 0; i < n; i++) s += xs[i];
-        double mean = s / n, ss = 0;
-        for (long i = 0; i < n; i++)
-        {
-            double dv = xs[i] - mean;
-            ss += dv * dv;
-        }
-        return (mean, 1 / Math.Sqrt(ss / n + eps));
     }
 }

@@ -1,3 +1,5 @@
+using Kandinsky.Lab.Tensors.Kernels;
+
 namespace Kandinsky.Lab.Tensors;
 
 /// <summary>Reductions (torch.sum, mean, var, max, argmax) and softmax.</summary>
@@ -93,22 +95,15 @@ public static unsafe partial class F
         Parallelism.For(blocks, b => body(rows * b / blocks, rows * (b + 1) / blocks));
     }
 
-    static double SumRow(float* row, long n)
-    {
-        double s = 0;
-        for (long i = 0; i < n; i++) s += row[i];
-        return s;
-    }
+    static double SumRow(float* row, long n) => RowKernels.Sum(row, n);
 
     static double VarianceRow(float* row, long n, int correction)
     {
-        double mean = SumRow(row, n) / n, ss = 0;
-        for (long i = 0; i < n; i++)
-        {
-            double d = row[i] - mean;
-            ss += d * d;
-        }
-        return n - correction > 0 ? ss / (n - correction) : double.NaN;
+        if (n - correction <= 0) return double.NaN;
+        double mean = RowKernels.Sum(row, n) / n;
+        float meanF = (float)mean;
+        double diff = mean - meanF;
+        return (RowKernels.SumSquaredDeviation(row, n, meanF) - n * diff * diff) / (n - correction);
     }
 
     /// <summary>Index of the first maximum (or minimum) of a row; the first NaN wins, as in torch.</summary>
@@ -135,33 +130,26 @@ public static unsafe partial class F
     static Tensor SoftmaxCore(Tensor x, int dim, bool log, string op)
     {
         int d = Dim(x, dim, op);
+        if (d != x.Rank - 1)
+        {
+            // Softmax over an inner dimension: run the row kernel on the transposed copy and transpose back.
+            using var moved = x.Transpose(d, -1);
+            using var rows = SoftmaxCore(moved, -1, log, op);
+            using var back = rows.Transpose(d, -1);
+            return back.Contiguous();
+        }
         using var c = ContiguousF32(x);
         var y = Tensor.Empty(x.ShapeArray());
-        int n = x.Size(d);
-        long inner = 1;
-        for (int i = d + 1; i < x.Rank; i++) inner *= x.Size(i);
-        long outer = n == 0 || inner == 0 ? 0 : x.Count / n / inner;
+        int n = x.Size(-1);
+        long count = n == 0 ? 0 : x.Count / n;
         nint src = (nint)c.Data, dst = (nint)y.Data;
-        ForRows(outer * inner, n, (r0, r1) =>
+        ForRows(count, n, (r0, r1) =>
         {
             for (long r = r0; r < r1; r++)
             {
-                long o = r / inner, j = r % inner;
-                float* xs = (float*)src + o * n * inner + j;
-                float* ys = (float*)dst + o * n * inner + j;
-                float m = float.NegativeInfinity;
-                for (int k = 0; k < n; k++) m = Math.Max(m, xs[k * inner]);
-                double s = 0;
-                for (int k = 0; k < n; k++) s += MathF.Exp(xs[k * inner] - m);
-                if (log)
-                {
-                    float ls = (float)Math.Log(s);
-                    for (int k = 0; k < n; k++) ys[k * inner] = xs[k * inner] - m - ls;
-                }
-                else
-                {
-                    for (int k = 0; k < n; k++) ys[k * inner] = (float)(MathF.Exp(xs[k * inner] - m) / s);
-                }
+                float* xs = (float*)src + r * n, ys = (float*)dst + r * n;
+                if (log) RowKernels.LogSoftmax(xs, ys, n);
+                else RowKernels.Softmax(xs, ys, n);
             }
         });
         return y;

@@ -109,10 +109,16 @@ public static unsafe partial class F
             {
                 float* plane = (float*)src + p * h * w;
                 float* o = (float*)dst + p * outH * outW;
-                for (int oy = 0; oy < outH; oy++)
+                for (int oy = 0; oy < outH; oy++, o += outW)
                 {
+                    if (oy > 0 && rows[oy] == rows[oy - 1])
+                    {
+                        // Upsampling repeats source rows: copy the row just written.
+                        Buffer.MemoryCopy(o - outW, o, outW * sizeof(float), outW * sizeof(float));
+                        continue;
+                    }
                     float* row = plane + (long)rows[oy] * w;
-                    for (int ox = 0; ox < outW; ox++) *o++ = row[cols[ox]];
+                    for (int ox = 0; ox < outW; ox++) o[ox] = row[cols[ox]];
                 }
             }
         });
@@ -232,8 +238,9 @@ public static unsafe partial class F
     }
 
     /// <summary>
-    /// torch.linspace(start, end, steps) in float32, computed as torch does: step = (end − start)/(steps − 1) in
-    /// float, the first half counted up from start and the second half down from end.
+    /// torch.linspace(start, end, steps) in float32, computed as torch's CPU kernel does: step = (end − start)/(steps − 1)
+    /// in float, the first half start + step·i and the second half end − step·(steps − 1 − i), each with one
+    /// rounding (the kernel's multiply-add is contracted to an FMA; checked against torch's output).
     /// </summary>
     public static Tensor Linspace(float start, float end, int steps)
     {
@@ -244,7 +251,8 @@ public static unsafe partial class F
         if (steps <= 1) return y;
         float step = (end - start) / (steps - 1);
         int half = steps / 2;
-        for (int i = 0; i < steps; i++) s[i] = i < half ? start + step * i : end - step * (steps - i - 1);
+        for (int i = 0; i < steps; i++)
+            s[i] = i < half ? MathF.FusedMultiplyAdd(step, i, start) : MathF.FusedMultiplyAdd(-step, steps - i - 1, end);
         return y;
     }
 }

@@ -82,7 +82,17 @@ public sealed class SafetensorsHeader
         return Parse(json, fileLength - 8 - (long)n, path);
     }
 
-    internal static void CheckHeaderLength(string path, ulong n, long fileLength)
+    /// <summary>Validates a whole safetensors file held in memory (<paramref name="name"/> is used in messages).</summary>
+    public static SafetensorsHeader Parse(ReadOnlySpan<byte> file, string name)
+    {
+        if (file.Length < 8)
+            throw Error(name, $"file is {file.Length} bytes, shorter than the 8-byte header length prefix");
+        ulong n = BitConverter.ToUInt64(file[..8]);
+        CheckHeaderLength(name, n, file.Length);
+        return Parse(file.Slice(8, (int)n), file.Length - 8 - (long)n, name);
+    }
+
+    static void CheckHeaderLength(string path, ulong n, long fileLength)
     {
         if (n < 2)
             throw Error(path, $"header length {n} is too small for a JSON object (at least 2 bytes, \"{{}}\")");

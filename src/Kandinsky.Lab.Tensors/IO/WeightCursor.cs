@@ -24,6 +24,9 @@ public sealed class DictionaryWeightStore(IReadOnlyDictionary<string, Tensor> te
     }
 }
 
+/// <summary>A tensor a network asked its <see cref="WeightCursor"/> for: the full checkpoint key and the expected shape.</summary>
+public readonly record struct WeightRequest(string Key, int[] Shape);
+
 /// <summary>Thrown when a network's weights do not match its checkpoint; lists every problem at once.</summary>
 public sealed class WeightLoadException(string message, IReadOnlyList<string> missing, IReadOnlyList<string> unused, IReadOnlyList<string> misshaped)
     : Exception(message)
@@ -38,7 +41,8 @@ public sealed class WeightLoadException(string message, IReadOnlyList<string> mi
 /// written out — <c>w.Push("down_blocks").Push(0).Get("conv1.weight", o, c, 3, 3)</c> — and the cursor records
 /// every key it handed out. <see cref="Finish"/> then reports all missing, unused and mis-shaped keys together.
 /// A missing or mis-shaped key yields a zero tensor of the expected shape so construction can go on and
-/// collect every problem before failing.
+/// collect every problem before failing. Every request is recorded in order (<see cref="Requests"/>), so building a
+/// network against an empty store lists its parameters — names and shapes — without allocating them.
 /// </summary>
 public sealed class WeightCursor
 {
@@ -56,6 +60,9 @@ public sealed class WeightCursor
         Prefix = prefix;
     }
 
+    /// <summary>Every key requested so far through this cursor's session, with the expected shape, in request order.</summary>
+    public IReadOnlyList<WeightRequest> Requests => _session.Requests;
+
     /// <summary>The dotted key prefix of this cursor, e.g. "down_blocks.0.".</summary>
     public string Prefix { get; }
 
@@ -70,19 +77,26 @@ public sealed class WeightCursor
     public Tensor Get(string name, params int[] shape)
     {
         var key = Prefix + name;
-        _session.Requested.Add(key);
+        if (_session.Requested.Add(key)) _session.Requests.Add(new WeightRequest(key, (int[])shape.Clone()));
         if (!_session.Store.TryGet(key, out var tensor, out var source))
         {
             _session.Missing.Add($"{key} (expected {ShapeUtil.Format(shape)})");
-            return Tensor.Zeros(shape);
+            return Placeholder(shape);
         }
         if (!tensor.Shape.SequenceEqual(shape))
         {
             _session.Misshaped.Add($"{key}: expected {ShapeUtil.Format(shape)}, found {tensor.ShapeString} in {source}");
             tensor.Dispose();
-            return Tensor.Zeros(shape);
+            return Placeholder(shape);
         }
         return tensor;
+    }
+
+    /// <summary>A zero tensor of <paramref name="shape"/> that occupies one element (a broadcast view): cheap even at full model size.</summary>
+    static Tensor Placeholder(int[] shape)
+    {
+        using var one = Tensor.Zeros(shape.Select(_ => 1).ToArray());
+        return one.Expand(shape);
     }
 
     /// <summary>The tensor <c>Prefix + name</c> if present (e.g. an optional bias), else null.</summary>
@@ -121,6 +135,7 @@ public sealed class WeightCursor
         public IWeightStore Store { get; } = store;
         public string Component { get; } = component;
         public HashSet<string> Requested { get; } = new(StringComparer.Ordinal);
+        public List<WeightRequest> Requests { get; } = [];
         public HashSet<string> Ignored { get; } = new(StringComparer.Ordinal);
         public List<string> Missing { get; } = [];
         public List<string> Misshaped { get; } = [];

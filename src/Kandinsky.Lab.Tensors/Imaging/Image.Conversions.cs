@@ -73,13 +73,15 @@ public sealed partial class Image
     /// </summary>
     public Tensor ToTensor()
     {
+        if (3L * Width * Height > int.MaxValue) throw new InvalidOperationException($"{this} is too large for a [1, 3, H, W] tensor");
         var rgb = ToRgb8().Bytes!;
         int plane = Width * Height;
-        var values = new float[3 * (long)plane];
+        var tensor = Tensor.Empty(1, 3, Height, Width); // [1, 3, H, W]
+        var values = tensor.AsSpan();
         for (int p = 0; p < plane; p++)
             for (int c = 0; c < 3; c++)
                 values[c * plane + p] = rgb[3 * p + c] / 127.5f - 1f; // float32 throughout, as numpy does
-        return Tensor.FromArray(values, 1, 3, Height, Width); // [1, 3, H, W]
+        return tensor;
     }
 
     /// <summary>

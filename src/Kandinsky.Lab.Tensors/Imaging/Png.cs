@@ -10,13 +10,16 @@ namespace Kandinsky.Lab.Tensors.Imaging;
 /// </summary>
 public static class Png
 {
-    /// <summary>The header and chunk summary of a PNG file, after validating its structure (pixels are not inflated).</summary>
+    /// <summary>
+    /// The header and chunk summary of a PNG file, after validating its structure (pixels are not inflated, so
+    /// nothing is allocated by the header's numbers and size limits apply only when <paramref name="options"/> are given).
+    /// </summary>
     public static PngInfo ReadInfo(string path, PngDecoderOptions? options = null) =>
         ReadInfo(File.ReadAllBytes(path), path, options);
 
     /// <inheritdoc cref="ReadInfo(string, PngDecoderOptions?)"/>
     public static PngInfo ReadInfo(ReadOnlySpan<byte> file, string? fileName = null, PngDecoderOptions? options = null) =>
-        PngReader.Read(file, fileName, options ?? PngDecoderOptions.Default).ToInfo();
+        PngReader.Read(file, fileName, options ?? PngDecoderOptions.Unlimited).ToInfo();
 
     /// <summary>Reads and decodes a PNG file.</summary>
     public static Image Load(string path, PngDecoderOptions? options = null) =>

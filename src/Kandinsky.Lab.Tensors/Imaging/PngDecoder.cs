@@ -14,12 +14,14 @@ internal static class PngDecoder
     {
         var layout = PngReader.Read(file.Span, fileName, options);
         var header = layout.Header;
-        byte[] data = Inflate(file, layout, fileName);
-
         int channels = OutputChannels(layout);
         long samples = (long)header.Width * header.Height * channels;
-        if (samples > Array.MaxLength)
-            throw new PngException(fileName, "IHDR", $"{header.Width}x{header.Height} with {channels} channels is too large for one array");
+        if (samples > Array.MaxLength || header.ImageDataBytes > Array.MaxLength)
+            throw new PngException(fileName, "IHDR", $"{header.Width}x{header.Height} with {channels} channels is too large to decode into one array");
+        byte[] data = Inflate(file, layout, fileName);
+
+        // The output may be larger than the inflated data (1-bit palette → RGBA is 32×), but the data is
+        // complete at this point and the size is within the limits checked with the header.
         bool sixteen = header.BitDepth == 16;
         var bytes = sixteen ? null : new byte[samples];
         var words = sixteen ? new ushort[samples] : null;
@@ -68,7 +70,8 @@ internal static class PngDecoder
     /// </summary>
     static byte[] Inflate(ReadOnlyMemory<byte> file, PngLayout layout, string? fileName)
     {
-        long expected = layout.Header.ImageDataBytes; // ≤ Array.MaxLength, checked with the header
+        long expected = layout.Header.ImageDataBytes; // ≤ Array.MaxLength, checked by Decode
+        CheckZlibHeader(new ChunkConcatStream(file, layout.Idat), fileName);
         var buffer = new byte[(int)Math.Min(expected, 1 << 16)];
         int filled = 0;
         try
@@ -87,11 +90,27 @@ internal static class PngDecoder
             if (zlib.Read(probe) > 0)
                 throw new PngException(fileName, "IDAT", $"the zlib stream inflates to more than the {expected} bytes the header implies");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException) // IOException: ZLibException from the native inflater
         {
-            throw new PngException(fileName, "IDAT", $"corrupt zlib data after {filled} inflated bytes: {e.Message}", e);
+            throw new PngException(fileName, "IDAT", $"corrupt zlib data after {filled} inflated bytes: {e.Message}", inner: e);
         }
         return buffer;
+    }
+
+    /// <summary>RFC 1950 header as PNG requires it: deflate, window ≤ 32 KiB, valid check bits, no preset dictionary.</summary>
+    static void CheckZlibHeader(Stream idat, string? fileName)
+    {
+        Span<byte> header = stackalloc byte[2];
+        int n = idat.Read(header);
+        if (n == 1) n += idat.Read(header[1..]);
+        if (n < 2) throw new PngException(fileName, "IDAT", $"the image data holds {n} byte(s), too few for a zlib header");
+        int cmf = header[0], flg = header[1];
+        if ((cmf & 0x0F) != 8 || cmf >> 4 > 7)
+            throw new PngException(fileName, "IDAT", $"zlib header 0x{cmf:X2}{flg:X2} does not announce deflate with a window of at most 32 KiB");
+        if ((cmf << 8 | flg) % 31 != 0)
+            throw new PngException(fileName, "IDAT", $"zlib header 0x{cmf:X2}{flg:X2} fails its check bits");
+        if ((flg & 0x20) != 0)
+            throw new PngException(fileName, "IDAT", "the zlib stream asks for a preset dictionary, which PNG does not allow");
     }
 
     /// <summary>Writes unfiltered scanlines into the output samples, expanding palettes and applying tRNS.</summary>
@@ -114,6 +133,11 @@ internal static class PngDecoder
         public void WriteRow(ReadOnlySpan<byte> row, int y, int x0, int dx, int count)
         {
             int depth = _h.BitDepth;
+            if (depth == 8 && dx == 1 && _key is null && _h.ColorType != PngColorType.Palette)
+            {
+                row[..(count * _inChannels)].CopyTo(bytes.AsSpan((int)(((long)y * _h.Width + x0) * channels))); // contiguous pixels, stored as is
+                return;
+            }
             for (int i = 0; i < count; i++)
             {
                 long o = ((long)y * _h.Width + x0 + (long)i * dx) * channels;
@@ -156,7 +180,7 @@ internal static class PngDecoder
         {
             16 => row[2 * index] << 8 | row[2 * index + 1],
             8 => row[index],
-            _ => row[index * depth >> 3] >> (8 - depth - (index * depth & 7)) & ((1 << depth) - 1),
+            _ => row[(int)((long)index * depth >> 3)] >> (8 - depth - (int)((long)index * depth & 7)) & ((1 << depth) - 1),
         };
     }
 

@@ -6,32 +6,31 @@ namespace Kandinsky.Lab.Tensors.Imaging;
 /// </summary>
 public sealed class PngException : Exception
 {
-    public PngException(string? fileName, string? chunk, string problem, Exception? inner = null)
-        : base(Compose(fileName, chunk, problem), inner)
+    public PngException(string? fileName, string? chunk, string problem, long chunkOffset = -1, Exception? inner = null)
+        : base(Compose(fileName, chunk, chunkOffset, problem), inner)
     {
         FileName = fileName;
         Chunk = chunk;
+        ChunkOffset = chunkOffset;
         Problem = problem;
     }
 
     /// <summary>The file being read, or null when decoding bytes of unknown origin.</summary>
     public string? FileName { get; }
 
-    /// <summary>The chunk involved ("IHDR", "IDAT at byte 57" …), or null for file-level problems.</summary>
+    /// <summary>The type of the chunk involved ("IHDR", "IDAT" …), or null for file-level problems.</summary>
     public string? Chunk { get; }
+
+    /// <summary>Where the chunk starts in the file (its length field), or −1 when not tied to one chunk.</summary>
+    public long ChunkOffset { get; }
 
     /// <summary>What was wrong, without the file and chunk prefix.</summary>
     public string Problem { get; }
 
-    static string Compose(string? fileName, string? chunk, string problem)
+    static string Compose(string? fileName, string? chunk, long offset, string problem)
     {
-        string where = (fileName, chunk) switch
-        {
-            (null, null) => "PNG",
-            (null, _) => $"PNG {chunk} chunk",
-            (_, null) => fileName,
-            _ => $"{fileName}: {chunk} chunk",
-        };
-        return $"{where}: {problem}";
+        string file = fileName ?? "PNG";
+        if (chunk is null) return $"{file}: {problem}";
+        return offset >= 0 ? $"{file}: {chunk} chunk at byte {offset}: {problem}" : $"{file}: {chunk} chunk: {problem}";
     }
 }

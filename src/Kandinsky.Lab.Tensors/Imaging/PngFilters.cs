@@ -36,18 +36,27 @@ internal static class PngFilters
     /// <summary>Writes <paramref name="row"/> filtered with <paramref name="type"/> into <paramref name="output"/> (same length).</summary>
     public static void Filter(int type, ReadOnlySpan<byte> row, ReadOnlySpan<byte> prior, int stride, Span<byte> output)
     {
-        for (int i = 0; i < row.Length; i++)
+        int head = Math.Min(stride, row.Length); // the first pixel has no left neighbour: left = up-left = 0
+        switch (type)
         {
-            byte left = i >= stride ? row[i - stride] : (byte)0;
-            byte upLeft = i >= stride ? prior[i - stride] : (byte)0;
-            output[i] = (byte)(row[i] - type switch
-            {
-                0 => 0,
-                1 => left,
-                2 => prior[i],
-                3 => (left + prior[i]) >> 1,
-                _ => Paeth(left, prior[i], upLeft),
-            });
+            case 0:
+                row.CopyTo(output);
+                break;
+            case 1:
+                row[..head].CopyTo(output);
+                for (int i = stride; i < row.Length; i++) output[i] = (byte)(row[i] - row[i - stride]);
+                break;
+            case 2:
+                for (int i = 0; i < row.Length; i++) output[i] = (byte)(row[i] - prior[i]);
+                break;
+            case 3:
+                for (int i = 0; i < head; i++) output[i] = (byte)(row[i] - (prior[i] >> 1));
+                for (int i = stride; i < row.Length; i++) output[i] = (byte)(row[i] - ((row[i - stride] + prior[i]) >> 1));
+                break;
+            default:
+                for (int i = 0; i < head; i++) output[i] = (byte)(row[i] - prior[i]); // Paeth(0, up, 0) = up
+                for (int i = stride; i < row.Length; i++) output[i] = (byte)(row[i] - Paeth(row[i - stride], prior[i], prior[i - stride]));
+                break;
         }
     }
 

@@ -24,18 +24,21 @@ internal readonly record struct PngHeader(int Width, int Height, int BitDepth, P
 
     public long RowBytes(int pixels) => ((long)pixels * BitsPerPixel + 7) / 8;
 
-    /// <summary>Bytes of the inflated IDAT stream: every row of every non-empty pass plus its filter byte.</summary>
+    /// <summary>
+    /// Bytes of the inflated IDAT stream: every row of every non-empty pass plus its filter byte; saturates at
+    /// <see cref="long.MaxValue"/> (2^31 − 1 rows of 2^34 bytes overflow a long).
+    /// </summary>
     public long ImageDataBytes
     {
         get
         {
-            long total = 0;
+            Int128 total = 0;
             foreach (var p in Passes)
             {
                 int w = PassSize(Width, p.X, p.Dx), h = PassSize(Height, p.Y, p.Dy);
-                if (w > 0 && h > 0) total += h * (1 + RowBytes(w));
+                if (w > 0 && h > 0) total += (Int128)h * (1 + RowBytes(w));
             }
-            return total;
+            return total > long.MaxValue ? long.MaxValue : (long)total;
         }
     }
 

@@ -2,7 +2,7 @@ namespace Kandinsky.Lab.Tensors.Imaging;
 
 /// <summary>
 /// What a PNG file declares, read by <see cref="Png.ReadInfo(string, PngDecoderOptions?)"/> after checking its
-/// structure (signature, CRCs, chunk order, header values, limits) but without inflating the pixels.
+/// structure (signature, CRCs, chunk order, header values) but without inflating the pixels.
 /// </summary>
 /// <param name="Channels">Samples per pixel as stored (palette: 1 index).</param>
 /// <param name="PaletteSize">PLTE entries, 0 without a PLTE chunk.</param>
@@ -38,6 +38,10 @@ public sealed record PngInfo(
 public sealed record PngDecoderOptions
 {
     public static PngDecoderOptions Default { get; } = new();
+
+    /// <summary>No size limits (structure is still checked): what <see cref="Png.ReadInfo(string, PngDecoderOptions?)"/> uses by default.</summary>
+    public static PngDecoderOptions Unlimited { get; } =
+        new() { MaxWidth = int.MaxValue, MaxHeight = int.MaxValue, MaxPixels = long.MaxValue, MaxImageDataBytes = long.MaxValue };
 
     public int MaxWidth { get; init; } = 1 << 16;
     public int MaxHeight { get; init; } = 1 << 16;

@@ -37,27 +37,27 @@ internal readonly struct DivideOperator : IBinaryOperator
     public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a / b;
 }
 
-/// <summary>torch.maximum: NaN if either side is NaN.</summary>
+/// <summary>torch.maximum: NaN if either side is NaN; otherwise std::max (a unless a &lt; b, so max(−0, +0) = −0 as in torch).</summary>
 internal readonly struct MaximumOperator : IBinaryOperator
 {
-    public static float Invoke(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? a + b : a > b ? a : b;
+    public static float Invoke(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? a + b : a < b ? b : a;
 
     public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
     {
-        var r = Vector256.ConditionalSelect(Vector256.GreaterThan(a, b), a, b);
+        var r = Vector256.ConditionalSelect(Vector256.LessThan(a, b), b, a);
         var nan = ~(Vector256.Equals(a, a) & Vector256.Equals(b, b));
         return Vector256.ConditionalSelect(nan, a + b, r);
     }
 }
 
-/// <summary>torch.minimum: NaN if either side is NaN.</summary>
+/// <summary>torch.minimum: NaN if either side is NaN; otherwise std::min (a unless b &lt; a).</summary>
 internal readonly struct MinimumOperator : IBinaryOperator
 {
-    public static float Invoke(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? a + b : a < b ? a : b;
+    public static float Invoke(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? a + b : b < a ? b : a;
 
     public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
     {
-        var r = Vector256.ConditionalSelect(Vector256.LessThan(a, b), a, b);
+        var r = Vector256.ConditionalSelect(Vector256.LessThan(b, a), b, a);
         var nan = ~(Vector256.Equals(a, a) & Vector256.Equals(b, b));
         return Vector256.ConditionalSelect(nan, a + b, r);
     }

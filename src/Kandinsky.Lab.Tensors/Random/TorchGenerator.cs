@@ -5,8 +5,10 @@ namespace Kandinsky.Lab.Tensors;
 /// <c>torch.randn(shape)</c> / <c>torch.rand(shape)</c> in float32, draw after draw — the way diffusers'
 /// <c>randn_tensor</c> makes initial latents, so a seed gives the same starting noise as the Python reference.
 /// Follows ATen's <c>CPUGeneratorImpl</c> (MT19937 seeded with the low 32 bits), <c>uniform_real_distribution</c>
-/// (24 random bits for float, 53 for double), <c>normal_fill</c> (Box–Muller over blocks of 16 for tensors of
-/// at least 16 elements) and <c>normal_distribution&lt;double&gt;</c> (the scalar path, which caches its second value).
+/// (24 random bits for float, 53 for double), <c>normal_fill_AVX2</c> (Box–Muller over blocks of 16 for tensors of
+/// at least 16 elements, with the Cephes float log/sincos of <see cref="CephesFloat"/>) and
+/// <c>normal_distribution&lt;double&gt;</c> (the scalar path, which caches its second value).
+/// Every draw recorded from PyTorch in tests/fixtures/rng is reproduced bit for bit.
 /// </summary>
 public sealed class TorchGenerator
 {
@@ -92,10 +94,11 @@ public sealed class TorchGenerator
         {
             float u1 = 1 - block[j]; // [0, 1) → (0, 1] for the log
             float u2 = block[j + 8];
-            float radius = MathF.Sqrt(-2 * MathF.Log(u1));
+            float radius = MathF.Sqrt(-2 * CephesFloat.Log(u1));
             float theta = TwoPi * u2;
-            block[j] = radius * MathF.Cos(theta);
-            block[j + 8] = radius * MathF.Sin(theta);
+            var (sin, cos) = CephesFloat.SinCos(theta);
+            block[j] = radius * cos;
+            block[j + 8] = radius * sin;
         }
     }
 

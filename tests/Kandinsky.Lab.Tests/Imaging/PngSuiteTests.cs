@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Text.Json;
+using Kandinsky.Lab.Tensors.IO;
 using Kandinsky.Lab.Tensors.Imaging;
 
 namespace Kandinsky.Lab.Tests.Imaging;
@@ -101,27 +100,13 @@ public class PngSuiteTests
         Assert.Equal(32 * (1 + 64), grey.ImageDataBytes);
     }
 
-    /// <summary>
-    /// A minimal reader for the reference file (8-byte header length, JSON header, raw little-endian U16 data).
-    /// TODO(io): replace with the project's safetensors reader once the io branch is on main.
-    /// </summary>
     static Dictionary<string, (int[] Shape, ushort[] Data)> ReadReference(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        int headerLength = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(bytes));
-        using var header = JsonDocument.Parse(bytes.AsMemory(8, headerLength));
-        var result = new Dictionary<string, (int[], ushort[])>();
-        foreach (var entry in header.RootElement.EnumerateObject())
+        using var file = SafetensorsFile.Open(path);
+        return file.Names.ToDictionary(name => name, name =>
         {
-            if (entry.Name == "__metadata__") continue;
-            Assert.Equal("U16", entry.Value.GetProperty("dtype").GetString());
-            var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-            var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-            var data = new ushort[(offsets[1] - offsets[0]) / 2];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8 + headerLength + offsets[0] + 2 * i));
-            result[entry.Name] = (shape, data);
-        }
-        return result;
+            var data = file.ReadArray<ushort>(name, out var shape);
+            return (shape.Select(d => (int)d).ToArray(), data);
+        });
     }
 }

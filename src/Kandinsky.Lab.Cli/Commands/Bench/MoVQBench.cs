@@ -1,0 +1,32 @@
+using System.CommandLine;
+using Kandinsky.Lab.Models.MoVQ;
+
+namespace Kandinsky.Lab.Cli.Commands.Bench;
+
+/// <summary>`kandinsky-lab bench movq --model DIR --size 512`: one MoVQ decode (force_not_quantize, as the pipelines decode).</summary>
+public static class MoVQBench
+{
+    public static Command Create()
+    {
+        var model = NetworkBench.ModelOption();
+        var size = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => 512 };
+        var runs = NetworkBench.RunsOption();
+        var threads = NetworkBench.ThreadsOption();
+        var command = new Command("movq", "Seconds and peak memory of one MoVQ decode.") { model, size, runs, threads };
+        command.SetAction(parse =>
+        {
+            var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "movq");
+            int pixels = parse.GetValue(size);
+            return NetworkBench.Run($"bench movq: {dir}, decode to {pixels}x{pixels}",
+                () => VQModel.Load(dir),
+                movq =>
+                {
+                    int side = pixels / movq.Config.ScaleFactor;
+                    var latents = NetworkBench.Random(1, 1, movq.Config.EmbedDim, side, side);
+                    return () => { using var _ = movq.Decode(latents); };
+                },
+                parse.GetValue(runs), parse.GetValue(threads));
+        });
+        return command;
+    }
+}

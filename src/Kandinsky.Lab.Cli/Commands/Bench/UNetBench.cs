@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Kandinsky.Lab.Models.MoVQ;
+using Kandinsky.Lab.Models.UNet;
+using Kandinsky.Lab.Tensors;
+
+namespace Kandinsky.Lab.Cli.Commands.Bench;
+
+/// <summary>
+/// `kandinsky-lab bench unet --model DIR --size 512 [--cfg]`: one denoising step of the decoder UNet at an image
+/// size (latents size / movq scale factor), batch 2 with classifier-free guidance as the pipeline runs it.
+/// </summary>
+public static class UNetBench
+{
+    public static Command Create()
+    {
+        var model = NetworkBench.ModelOption();
+        var size = new Option<int>("--size") { Description = "Image side in pixels (the latents are size / movq scale factor).", DefaultValueFactory = _ => 512 };
+        var cfg = new Option<bool>("--cfg") { Description = "Batch 2 (unconditional + conditional), as with guidance > 1." };
+        var textTokens = new Option<int>("--tokens") { Description = "Text tokens of the context (the pipeline pads to 77).", DefaultValueFactory = _ => 77 };
+        var runs = NetworkBench.RunsOption();
+        var threads = NetworkBench.ThreadsOption();
+        var command = new Command("unet", "Seconds and peak memory of one decoder UNet step.") { model, size, cfg, textTokens, runs, threads };
+        command.SetAction(parse =>
+        {
+            var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "unet");
+            var movqConfig = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dir))!, "movq", "config.json");
+            int scale = File.Exists(movqConfig) ? VQModelConfig.Load(movqConfig).ScaleFactor : 8;
+            int side = parse.GetValue(size) / scale, batch = parse.GetValue(cfg) ? 2 : 1, tokens = parse.GetValue(textTokens);
+            return NetworkBench.Run($"bench unet: {dir}, batch {batch}, latents {side}x{side} ({side * scale} px), {tokens} text tokens",
+                () => UNet2DConditionModel.Load(dir),
+                unet =>
+                {
+                    var c = unet.Config;
+                    var sample = NetworkBench.Random(1, batch, c.InChannels, side, side);
+                    var hidden = NetworkBench.Random(2, batch, tokens, c.EncoderHidDim!.Value);
+                    var text = NetworkBench.Random(3, batch, c.CrossAttentionDim);
+                    var image = NetworkBench.Random(4, batch, c.CrossAttentionDim);
+                    return () => { using var _ = unet.Forward(sample, [500], hidden, text, image); };
+                },
+                parse.GetValue(runs), parse.GetValue(threads));
+        });
+        return command;
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using Kandinsky.Lab.Tensors;
+using Kandinsky.Lab.Tensors.Kernels;
+
+namespace Kandinsky.Lab.Cli.Commands;
+
+/// <summary>`kandinsky-lab bench attention`: fused F.ScaledDotProductAttention against the unfused matmul-softmax-matmul on the same micro-kernel.</summary>
+public static class BenchAttentionCommand
+{
+    public static Command Create()
+    {
+        var q = new Option<int>("--q") { Description = "Query tokens Lq.", Required = true };
+        var k = new Option<int>("--k") { Description = "Key tokens Lk.", Required = true };
+        var d = new Option<int>("--d") { Description = "Head dimension D (query/key).", Required = true };
+        var dv = new Option<int?>("--dv") { Description = "Value head dimension (default D)." };
+        var heads = new Option<int>("--heads") { Description = "Heads H.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { Description = "Batch B.", DefaultValueFactory = _ => 1 };
+        var causal = new Option<bool>("--causal") { Description = "Causal mask." };
+        var gemm = new Option<bool>("--gemm-baseline") { Description = "Also time F.MatMul → F.Softmax → F.MatMul (the engine's Gemm.Sgemm path)." };
+        var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up; medians are printed.", DefaultValueFactory = _ => 7 };
+        var threads = new Option<int?>("--threads") { Description = "Parallelism.Threads (default: all processors)." };
+        var cmd = new Command("attention", "Fused attention GFLOP/s and its speed-up over the unfused baseline (same GEMM micro-kernel, same run).")
+        {
+            q, k, d, dv, heads, batch, causal, gemm, runs, threads,
+        };
+        cmd.SetAction(r => Console.WriteLine(Run(r.GetValue(batch), r.GetValue(heads), r.GetValue(q), r.GetValue(k), r.GetValue(d), r.GetValue(dv) ?? r.GetValue(d), r.GetValue(causal), r.GetValue(gemm), r.GetValue(runs), r.GetValue(threads))));
+        return cmd;
+    }
+
+    public static string Run(int batch, int heads, int lq, int lk, int d, int dv, bool causal, bool gemmBaseline, int runs, int? threads)
+    {
+        if (threads is int t) Parallelism.Threads = t;
+        using var query = KernelTiming.RandomTensor(1, batch, heads, lq, d);
+        using var key = KernelTiming.RandomTensor(2, batch, heads, lk, d);
+        using var value = KernelTiming.RandomTensor(3, batch, heads, lk, dv);
+        double flops = 2.0 * batch * heads * lq * lk * (d + dv) * (causal ? 0.5 : 1);
+        // Alternate the two so machine noise hits both alike.
+        var fused = new List<(double Wall, double Cpu)>();
+        var unfused = new List<(double Wall, double Cpu)>();
+        for (int i = 0; i < Math.Max(runs, 1); i++)
+        {
+            fused.Add(KernelTiming.Median(() => F.ScaledDotProductAttention(query, key, value, isCausal: causal).Dispose(), 1));
+            unfused.Add(KernelTiming.Median(() => AttentionBaseline.Unfused(query, key, value, isCausal: causal).Dispose(), 1));
+        }
+        double f = Median(fused.Select(t => t.Wall)), u = Median(unfused.Select(t => t.Wall));
+        double fc = Median(fused.Select(t => t.Cpu)), uc = Median(unfused.Select(t => t.Cpu));
+        string matmul = "";
+        if (gemmBaseline && !causal)
+        {
+            var (g, gc) = KernelTiming.Median(() => MatMulSoftmaxMatMul(query, key, value).Dispose(), runs);
+            matmul = string.Create(CultureInfo.InvariantCulture, $", F.MatMul path {g * 1e3:F2} ms (cpu {gc * 1e3:F2}, {g / f:F2}x)");
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"attention b{batch} h{heads} q{lq} k{lk} d{d} dv{dv}{(causal ? " causal" : "")}: threads {Parallelism.Threads}, fused {f * 1e3:F2} ms (cpu {fc * 1e3:F2}), unfused {u * 1e3:F2} ms (cpu {uc * 1e3:F2}), {u / f:F2}x (cpu {uc / fc:F2}x){matmul}, {flops / f / 1e9:F1} GFLOP/s");
+    }
+
+    /// <summary>softmax(Q·Kᵀ·D^-½)·V from public ops, i.e. on the engine's general GEMM.</summary>
+    static Tensor MatMulSoftmaxMatMul(Tensor query, Tensor key, Tensor value)
+    {
+        using var keyT = key.Transpose(-1, -2);
+        using var scores = F.MatMul(query, keyT);
+        using var scaled = F.Mul(scores, 1f / MathF.Sqrt(query.Size(-1)));
+        using var probs = F.Softmax(scaled, -1);
+        return F.MatMul(probs, value);
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}

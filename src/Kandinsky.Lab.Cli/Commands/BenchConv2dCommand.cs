@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Kandinsky.Lab.Tensors;
+
+namespace Kandinsky.Lab.Cli.Commands;
+
+/// <summary>`kandinsky-lab bench conv2d`: F.Conv2d throughput at one shape (same line format as tests/Kandinsky.Lab.Benchmarks/pytorch/conv_attention_bench.py).</summary>
+public static class BenchConv2dCommand
+{
+    public static Command Create()
+    {
+        var n = new Option<int>("--n") { Description = "Batch size N.", DefaultValueFactory = _ => 1 };
+        var c = new Option<int>("--c") { Description = "Input channels C.", Required = true };
+        var h = new Option<int>("--h") { Description = "Input height H.", Required = true };
+        var w = new Option<int>("--w") { Description = "Input width W.", Required = true };
+        var o = new Option<int?>("--o") { Description = "Output channels (default C)." };
+        var k = new Option<int>("--k") { Description = "Kernel size (square).", DefaultValueFactory = _ => 3 };
+        var stride = new Option<int>("--stride") { Description = "Stride.", DefaultValueFactory = _ => 1 };
+        var padding = new Option<int?>("--padding") { Description = "Zero padding (default k / 2)." };
+        var half = new Option<bool>("--f16") { Description = "Store the weight as float16 (converted once at packing)." };
+        var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up; the median is printed.", DefaultValueFactory = _ => 7 };
+        var threads = new Option<int?>("--threads") { Description = "Parallelism.Threads (default: all processors)." };
+        var cmd = new Command("conv2d", "F.Conv2d GFLOP/s on random data (3x3 stride 1 padding 1 by default).")
+        {
+            n, c, h, w, o, k, stride, padding, half, runs, threads,
+        };
+        cmd.SetAction(r =>
+        {
+            int kk = r.GetValue(k), pad = r.GetValue(padding) ?? kk / 2, oc = r.GetValue(o) ?? r.GetValue(c);
+            Console.WriteLine(Run(r.GetValue(n), r.GetValue(c), r.GetValue(h), r.GetValue(w), oc, kk, r.GetValue(stride), pad, r.GetValue(half), r.GetValue(runs), r.GetValue(threads)));
+        });
+        return cmd;
+    }
+
+    public static string Run(int n, int c, int h, int w, int o, int k, int stride, int padding, bool f16Weight, int runs, int? threads)
+    {
+        if (threads is int t) Parallelism.Threads = t;
+        using var x = KernelTiming.RandomTensor(1, n, c, h, w);
+        using var w32 = KernelTiming.RandomTensor(2, o, c, k, k);
+        using var weight = f16Weight ? w32.ToFloat16() : w32.Alias();
+        using var bias = KernelTiming.RandomTensor(3, o);
+        int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
+        double flops = 2.0 * n * o * oh * ow * c * k * k;
+        var (seconds, cpu) = KernelTiming.Median(() => F.Conv2d(x, weight, bias, stride, padding).Dispose(), runs);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"conv2d {n}x{c}x{h}x{w} k{k} s{stride} p{padding} -> {o}{(f16Weight ? " f16" : "")}: threads {Parallelism.Threads}, median {seconds * 1e3:F2} ms (cpu {cpu * 1e3:F2} ms) of {runs}, {flops / seconds / 1e9:F1} GFLOP/s");
+    }
+}
+
+/// <summary>Warm-up + median timing shared by the kernel benches of this folder.</summary>
+internal static class KernelTiming
+{
+    /// <summary>
+    /// Medians of wall time and of process CPU time (seconds) over <paramref name="runs"/> calls after one
+    /// untimed warm-up call. CPU time is printed too because the machine may be shared: on an idle machine
+    /// it is about threads × wall time.
+    /// </summary>
+    public static (double Wall, double Cpu) Median(Action body, int runs)
+    {
+        body();
+        var wall = new double[Math.Max(runs, 1)];
+        var cpu = new double[wall.Length];
+        for (int i = 0; i < wall.Length; i++)
+        {
+            double cpu0 = ProcessCpuSeconds();
+            var sw = Stopwatch.StartNew();
+            body();
+            wall[i] = sw.Elapsed.TotalSeconds;
+            cpu[i] = ProcessCpuSeconds() - cpu0;
+        }
+        Array.Sort(wall);
+        Array.Sort(cpu);
+        return (wall[wall.Length / 2], cpu[cpu.Length / 2]);
+    }
+
+    /// <summary>CPU time of all threads of this process; nanosecond clock on Linux (Process.TotalProcessorTime ticks at 10 ms).</summary>
+    static double ProcessCpuSeconds()
+    {
+        if (OperatingSystem.IsLinux() && ClockGetTime(ClockProcessCpuTimeId, out var ts) == 0) return ts.Seconds + ts.Nanoseconds * 1e-9;
+        return Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    }
+
+    const int ClockProcessCpuTimeId = 2;
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    public static Tensor RandomTensor(int seed, params int[] shape)
+    {
+        var rng = new Random(seed);
+        var values = new float[ShapeUtil.Count(shape)];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
+        return Tensor.FromArray(values, shape);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kandinsky.Lab.Models.Common;
+using Kandinsky.Lab.Tensors;
+
+namespace Kandinsky.Lab.Models.Clip;
+
+/// <summary>preprocessor_config.json of transformers' CLIPImageProcessor, key for key, with the class defaults.</summary>
+public sealed record ClipImageProcessorConfig
+{
+    [JsonPropertyName("do_resize")] public bool DoResize { get; init; } = true;
+    /// <summary><c>{"shortest_edge": n}</c> (or a bare integer in old configs).</summary>
+    [JsonPropertyName("size")] public JsonElement Size { get; init; }
+    [JsonPropertyName("resample")] public int Resample { get; init; } = 3;
+    [JsonPropertyName("do_center_crop")] public bool DoCenterCrop { get; init; } = true;
+    /// <summary><c>{"height": h, "width": w}</c> (or a bare integer in old configs).</summary>
+    [JsonPropertyName("crop_size")] public JsonElement CropSize { get; init; }
+    [JsonPropertyName("do_rescale")] public bool DoRescale { get; init; } = true;
+    [JsonPropertyName("rescale_factor")] public double RescaleFactor { get; init; } = 1.0 / 255;
+    [JsonPropertyName("do_normalize")] public bool DoNormalize { get; init; } = true;
+    [JsonPropertyName("image_mean")] public double[] ImageMean { get; init; } = [0.48145466, 0.4578275, 0.40821073];
+    [JsonPropertyName("image_std")] public double[] ImageStd { get; init; } = [0.26862954, 0.26130258, 0.27577711];
+    [JsonPropertyName("do_convert_rgb")] public bool DoConvertRgb { get; init; } = true;
+
+    /// <summary>size.shortest_edge (224 when absent).</summary>
+    [JsonIgnore] public int ShortestEdge => ReadSize(Size, "shortest_edge", 224, "size");
+    [JsonIgnore] public int CropHeight => ReadSize(CropSize, "height", 224, "crop_size");
+    [JsonIgnore] public int CropWidth => ReadSize(CropSize, "width", 224, "crop_size");
+
+    /// <summary>The Kandinsky 2.1 prior's image_processor: shortest edge 224, bicubic, centre crop 224, CLIP mean/std.</summary>
+    public static ClipImageProcessorConfig Kandinsky21 => new()
+    {
+        Size = JsonSerializer.SerializeToElement(new { shortest_edge = 224 }),
+        CropSize = JsonSerializer.SerializeToElement(new { height = 224, width = 224 }),
+    };
+
+    static int ReadSize(JsonElement e, string key, int fallback, string name) => e.ValueKind switch
+    {
+        JsonValueKind.Undefined or JsonValueKind.Null => fallback,
+        JsonValueKind.Number => e.GetInt32(),
+        JsonValueKind.Object when e.TryGetProperty(key, out var v) => v.GetInt32(),
+        _ => throw new InvalidDataException($"preprocessor config: {name} is {e.GetRawText()}, expected an object with \"{key}\" or an integer."),
+    };
+
+    public void Validate(string source = "preprocessor config")
+    {
+        if (Resample != 3)
+            throw new InvalidDataException($"{source}: resample is {Resample}, expected 3 (PIL bicubic).");
+        if (ImageMean.Length != 3 || ImageStd.Length != 3)
+            throw new InvalidDataException($"{source}: image_mean has {ImageMean.Length} and image_std {ImageStd.Length} values, expected 3 each (RGB).");
+        if (ShortestEdge <= 0 || CropHeight <= 0 || CropWidth <= 0)
+            throw new InvalidDataException($"{source}: size.shortest_edge {ShortestEdge} and crop_size {CropHeight}x{CropWidth} must be positive.");
+    }
+}
+
+/// <summary>The intermediate images of <see cref="ClipImageProcessor.Preprocess"/> (uint8 [H, W, 3]).</summary>
+public sealed record ClipImageProcessorTrace(byte[] Resized, int ResizedHeight, int ResizedWidth, byte[] Cropped, int CroppedHeight, int CroppedWidth);
+
+/// <summary>
+/// transformers CLIPImageProcessor for one RGB image: PIL bicubic resize of the shorter side to size.shortest_edge
+/// (longer side int(edge · long / short)), centre crop, rescale in float64 → float32, normalise in float32, HWC → CHW.
+/// </summary>
+public sealed class ClipImageProcessor(ClipImageProcessorConfig config)
+{
+    public ClipImageProcessorConfig Config { get; } = Validated(config);
+
+    static ClipImageProcessorConfig Validated(ClipImageProcessorConfig c)
+    {
+        c.Validate();
+        return c;
+    }
+
+    public static ClipImageProcessor Load(string preprocessorConfigPath)
+    {
+        var config = ConfigFile.Read<ClipImageProcessorConfig>(preprocessorConfigPath);
+        config.Validate(preprocessorConfigPath);
+        return new ClipImageProcessor(config);
+    }
+
+    /// <summary>RGB image bytes [height, width, 3] → pixel_values [1, 3, crop_h, crop_w].</summary>
+    public Tensor Preprocess(ReadOnlySpan<byte> rgb, int height, int width) => Preprocess(rgb, height, width, out _);
+
+    public Tensor Preprocess(ReadOnlySpan<byte> rgb, int height, int width, out ClipImageProcessorTrace trace)
+    {
+        if (height <= 0 || width <= 0 || rgb.Length != height * width * 3)
+            throw new ArgumentException($"ClipImageProcessor: {rgb.Length} bytes do not form an RGB image of {height}x{width} (expected {height * width * 3}).");
+
+        // 1. resize: shorter side → shortest_edge, longer side int(edge · long / short)
+        byte[] image = rgb.ToArray();
+        int h = height, w = width;
+        if (Config.DoResize)
+        {
+            int edge = Config.ShortestEdge;
+            (int outH, int outW) = w <= h ? ((int)((long)edge * h / w), edge) : (edge, (int)((long)edge * w / h));
+            if (outH != h || outW != w) image = PilResample.Bicubic(image, h, w, 3, outH, outW);
+            (h, w) = (outH, outW);
+        }
+        byte[] resized = image;
+        int resizedH = h, resizedW = w;
+
+        // 2. centre crop at top = (H - crop_h) // 2, left = (W - crop_w) // 2
+        if (Config.DoCenterCrop)
+        {
+            int ch = Config.CropHeight, cw = Config.CropWidth;
+            if (ch > h || cw > w)
+                throw new NotSupportedException($"ClipImageProcessor: crop {ch}x{cw} is larger than the resized image {h}x{w} (padding is not implemented).");
+            int top = (h - ch) / 2, left = (w - cw) / 2;
+            var cropped = new byte[ch * cw * 3];
+            for (int y = 0; y < ch; y++)
+                Array.Copy(image, ((top + y) * w + left) * 3, cropped, y * cw * 3, cw * 3);
+            (image, h, w) = (cropped, ch, cw);
+        }
+        trace = new ClipImageProcessorTrace(resized, resizedH, resizedW, image, h, w);
+
+        // 3-4. rescale (float64 product cast to float32), normalise in float32, HWC → CHW
+        var pixels = Tensor.Empty(1, 3, h, w);
+        var dst = pixels.AsSpan();
+        for (int c = 0; c < 3; c++)
+        {
+            float mean = (float)Config.ImageMean[c], std = (float)Config.ImageStd[c];
+            for (int i = 0; i < h * w; i++)
+            {
+                float v = Config.DoRescale ? (float)(image[i * 3 + c] * Config.RescaleFactor) : image[i * 3 + c];
+                if (Config.DoNormalize) v = (v - mean) / std;
+                dst[c * h * w + i] = v;
+            }
+        }
+        return pixels;
+    }
+}

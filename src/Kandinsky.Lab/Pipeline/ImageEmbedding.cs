@@ -1,0 +1,102 @@
+using System.Text;
+using Kandinsky.Lab.Formatting;
+using Kandinsky.Lab.Tensors;
+
+namespace Kandinsky.Lab.Pipeline;
+
+/// <summary>
+/// CLIP image embeddings, one row per image ([N, D]): what the prior produces and the decoder is conditioned on.
+/// Rows carry labels (the prompt, "zero image", a file name …) for plots. Immutable; arithmetic returns new values.
+/// </summary>
+[TypeFormatterSource(typeof(LabFormatterSource))]
+public sealed class ImageEmbedding : IRichDisplay, IDisposable
+{
+    public ImageEmbedding(Tensor embeddings, IReadOnlyList<string> labels)
+    {
+        if (embeddings.Rank != 2) throw new ArgumentException($"ImageEmbedding: expected [N, D], got {embeddings.ShapeString}.");
+        if (labels.Count != embeddings.Size(0)) throw new ArgumentException($"ImageEmbedding: {labels.Count} labels for {embeddings.Size(0)} rows.");
+        Tensor = embeddings;
+        Labels = labels;
+    }
+
+    /// <summary>[N, D] float32.</summary>
+    public Tensor Tensor { get; }
+    public IReadOnlyList<string> Labels { get; }
+    public int Count => Tensor.Size(0);
+    public int Dim => Tensor.Size(1);
+
+    public float[] Vector(int row)
+    {
+        using var r = Tensor.Select(0, row);
+        return r.ToArray();
+    }
+
+    public double Norm(int row) => Math.Sqrt(Vector(row).Sum(v => (double)v * v));
+
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"Cosine: vectors of length {a.Length} and {b.Length}.");
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; }
+        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+    }
+
+    /// <summary>Rows of this embedding followed by those of <paramref name="others"/>.</summary>
+    public static ImageEmbedding Concat(IReadOnlyList<ImageEmbedding> parts)
+    {
+        var tensor = F.Cat(parts.Select(p => p.Tensor).ToList(), 0);
+        return new ImageEmbedding(tensor, parts.SelectMany(p => p.Labels).ToList());
+    }
+
+    /// <summary>Σ wᵢ·eᵢ of single-row embeddings (the prior's interpolate): weights need not sum to 1.</summary>
+    public static ImageEmbedding Mix(IReadOnlyList<(ImageEmbedding Embedding, float Weight)> parts)
+    {
+        if (parts.Count == 0) throw new ArgumentException("ImageEmbedding.Mix: nothing to mix.");
+        Tensor? sum = null;
+        foreach (var (e, w) in parts)
+        {
+            if (e.Count != 1) throw new ArgumentException($"ImageEmbedding.Mix: each part must be one row, got {e.Count} ({string.Join(", ", e.Labels)}).");
+            using var scaled = F.Mul(e.Tensor, w);
+            if (sum == null) sum = scaled.Clone();
+            else F.AddInPlace(sum, scaled);
+        }
+        var label = string.Join(" + ", parts.Select(p => $"{p.Weight:0.##}·{p.Embedding.Labels[0]}"));
+        return new ImageEmbedding(sum!, [label]);
+    }
+
+    /// <summary>Spherical interpolation between row 0 of <paramref name="a"/> and of <paramref name="b"/> (linear when nearly parallel).</summary>
+    public static ImageEmbedding Slerp(ImageEmbedding a, ImageEmbedding b, float t)
+    {
+        var x = a.Vector(0);
+        var y = b.Vector(0);
+        double cos = Math.Clamp(Cosine(x, y), -1, 1);
+        double theta = Math.Acos(cos);
+        var z = new float[x.Length];
+        if (theta < 1e-4)
+            for (int i = 0; i < z.Length; i++) z[i] = (1 - t) * x[i] + t * y[i];
+        else
+        {
+            double s = Math.Sin(theta), wa = Math.Sin((1 - t) * theta) / s, wb = Math.Sin(t * theta) / s;
+            for (int i = 0; i < z.Length; i++) z[i] = (float)(wa * x[i] + wb * y[i]);
+        }
+        return new ImageEmbedding(Tensor.FromArray(z, 1, z.Length), [$"slerp({a.Labels[0]}, {b.Labels[0]}, {t:0.##})"]);
+    }
+
+    /// <summary>The rows <paramref name="rows"/> as a new embedding.</summary>
+    public ImageEmbedding Rows(params int[] rows)
+    {
+        using var picked = F.IndexSelect(Tensor, 0, rows.Select(r => (long)r).ToArray());
+        return new ImageEmbedding(picked.Clone(), rows.Select(r => Labels[r]).ToList());
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder($"ImageEmbedding [{Count}, {Dim}]");
+        for (int i = 0; i < Count; i++) sb.Append($"\n  [{i}] {Labels[i]}  |e| = {Norm(i):0.###}");
+        return sb.ToString();
+    }
+
+    public string ToHtml() => Visuals.EmbeddingView.Render(this);
+
+    public void Dispose() => Tensor.Dispose();
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kandinsky.Lab.Schedulers;
+
+/// <summary>
+/// scheduler_config.json of UnCLIPScheduler, DDIMScheduler or DDPMScheduler, key for key; missing keys take the
+/// diffusers class defaults of DDPM/DDIM (the UnCLIP-only keys have UnCLIP's defaults).
+/// </summary>
+public sealed record SchedulerConfig
+{
+    [JsonPropertyName("_class_name")] public string ClassName { get; init; } = "";
+    [JsonPropertyName("num_train_timesteps")] public int NumTrainTimesteps { get; init; } = 1000;
+    [JsonPropertyName("beta_start")] public double BetaStart { get; init; } = 0.0001;
+    [JsonPropertyName("beta_end")] public double BetaEnd { get; init; } = 0.02;
+    [JsonPropertyName("beta_schedule")] public string BetaSchedule { get; init; } = "linear";
+    [JsonPropertyName("trained_betas")] public double[]? TrainedBetas { get; init; }
+    [JsonPropertyName("variance_type")] public string? VarianceType { get; init; } = "fixed_small";
+    [JsonPropertyName("clip_sample")] public bool ClipSample { get; init; } = true;
+    [JsonPropertyName("clip_sample_range")] public double ClipSampleRange { get; init; } = 1.0;
+    [JsonPropertyName("prediction_type")] public string PredictionType { get; init; } = "epsilon";
+    [JsonPropertyName("thresholding")] public bool Thresholding { get; init; }
+    [JsonPropertyName("dynamic_thresholding_ratio")] public double DynamicThresholdingRatio { get; init; } = 0.995;
+    [JsonPropertyName("sample_max_value")] public double SampleMaxValue { get; init; } = 1.0;
+    [JsonPropertyName("set_alpha_to_one")] public bool SetAlphaToOne { get; init; } = true;
+    [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
+    [JsonPropertyName("timestep_spacing")] public string TimestepSpacing { get; init; } = "leading";
+    [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
+
+    static readonly JsonSerializerOptions Options = new() { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    /// <summary>Reads and validates <paramref name="path"/> (a scheduler_config.json).</summary>
+    public static SchedulerConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Scheduler config not found: {path}", path);
+        SchedulerConfig? config;
+        try { config = JsonSerializer.Deserialize<SchedulerConfig>(File.ReadAllText(path), Options); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid scheduler config ({e.Message}).", e); }
+        if (config == null) throw new InvalidDataException($"{path}: empty scheduler config.");
+        config.Validate(path);
+        return config;
+    }
+
+    /// <summary>Throws when a value is outside what the schedulers implement; messages name the key, the value and what is expected.</summary>
+    public void Validate(string source = "scheduler config")
+    {
+        if (NumTrainTimesteps < 2)
+            throw new InvalidDataException($"{source}: num_train_timesteps is {NumTrainTimesteps}, expected at least 2.");
+        string[] schedules = ["linear", "squaredcos_cap_v2", "scaled_linear"];
+        if (TrainedBetas == null && !schedules.Contains(BetaSchedule))
+            throw new InvalidDataException($"{source}: beta_schedule \"{BetaSchedule}\" is not supported, expected one of {string.Join(", ", schedules)}.");
+        if (TrainedBetas != null && TrainedBetas.Length != NumTrainTimesteps)
+            throw new InvalidDataException($"{source}: trained_betas has {TrainedBetas.Length} values, expected num_train_timesteps = {NumTrainTimesteps}.");
+        if (PredictionType is not ("epsilon" or "sample"))
+            throw new InvalidDataException($"{source}: prediction_type \"{PredictionType}\" is not supported, expected \"epsilon\" or \"sample\".");
+        if (TimestepSpacing != "leading")
+            throw new InvalidDataException($"{source}: timestep_spacing \"{TimestepSpacing}\" is not supported, expected \"leading\".");
+        if (RescaleBetasZeroSnr)
+            throw new InvalidDataException($"{source}: rescale_betas_zero_snr true is not supported, expected false.");
+        if (DynamicThresholdingRatio is <= 0 or > 1)
+            throw new InvalidDataException($"{source}: dynamic_thresholding_ratio is {DynamicThresholdingRatio}, expected a value in (0, 1].");
+    }
+}
