@@ -14,6 +14,16 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 /// Entry points: <see cref="Sgemm"/> (BLAS-like, packs B per call); <see cref="Run"/> (threaded, with a
 /// pre-packed B, bias and beta); <see cref="RunRows"/> (single-threaded on a row range, for callers that
 /// thread over their own output tiles, e.g. convolution or attention).
+/// <para>Typical use by a layer with weights W [N, K] (Linear [out, in], conv [Cout, Cin·kh·kw]):</para>
+/// <code>
+/// var w = PackedB.ForWeight(weight);            // packed once per weight tensor, cached (F32/F16/BF16)
+/// Gemm.Run(new StridedA(x, ldx, 1), rows, w, y, ldy, bias: b);       // y[rows, N] = x[rows, K]·Wᵀ + b, threaded
+/// Parallelism.For(chunks, i => Gemm.RunRows(src, r0(i), r1(i), w, y, ldy, bias: b)); // your own threading
+/// </code>
+/// A can be any strided matrix (<see cref="StridedA"/>) or a custom <see cref="GemmASource"/> that writes
+/// MR-row panels itself (implicit im2col); C may be written transposed (cColStride, e.g. NCHW output).
+/// Small per-call B operands (attention keys) can be packed into reusable memory with
+/// <see cref="PackedB.PackInto"/>.
 /// </remarks>
 public static unsafe class Gemm
 {
