@@ -31,9 +31,9 @@ public static unsafe class Gemm
     public const int MR = GemmMicroKernel.MR;
     /// <summary>Columns of a micro-tile; B panels are NR columns wide.</summary>
     public const int NR = GemmMicroKernel.NR;
-    /// <summary>Depth of a K block: one kc × NR B panel (16 KiB) stays in L1 while MR-row A panels stream past it.</summary>
-    public const int KC = 256;
-    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (144 KiB) stay in the 1 MiB L2.</summary>
+    /// <summary>Maximum depth of a K block: one kc × NR B panel (24 KiB) stays in the 48 KiB L1 while MR-row A panels stream past it.</summary>
+    public const int KC = 384;
+    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (216 KiB) stay in the 1 MiB L2.</summary>
     internal const int MC = 144;
     /// <summary>Output columns per thread task (a multiple of NR).</summary>
     internal const int NC = 512;
@@ -103,7 +103,7 @@ public static unsafe class Gemm
         if (m == 0 || b.N == 0) return;
         nint cp = (nint)c, biasp = (nint)bias;
         // With several column chunks per row block, pack A once up front instead of once per chunk.
-        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b.K) : null;
+        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b) : null;
         nint ap = (nint)aPacked;
         try
         {
@@ -132,12 +132,12 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// All of A packed (in parallel): row block mb, K block kb at mb·MC·K + kb·KC·(block rows rounded up to MR).
-    /// Free with NativeMemory.AlignedFree.
+    /// All of A packed (in parallel) for the K blocks of <paramref name="b"/>: row block mb, K block kb at
+    /// mb·MC·K + BlockStart(kb)·(block rows rounded up to MR). Free with NativeMemory.AlignedFree.
     /// </summary>
-    static float* PackA(GemmASource a, int m, int k)
+    static float* PackA(GemmASource a, int m, PackedB b)
     {
-        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC;
+        int mBlocks = (m + MC - 1) / MC, kBlocks = b.KBlocks, k = b.K;
         if (kBlocks == 0) return null;
         var packed = (float*)NativeMemory.AlignedAlloc((nuint)((long)mBlocks * MC * k * sizeof(float)), 64);
         nint p = (nint)packed;
@@ -145,7 +145,7 @@ public static unsafe class Gemm
         {
             int mb = t / kBlocks, kb = t % kBlocks;
             int rows = Math.Min(MC, m - mb * MC), rowsPadded = (rows + MR - 1) / MR * MR;
-            a.Pack(mb * MC, rows, kb * KC, Math.Min(KC, k - kb * KC), (float*)p + (long)mb * MC * k + (long)kb * KC * rowsPadded);
+            a.Pack(mb * MC, rows, b.BlockStart(kb), b.BlockDepth(kb), (float*)p + (long)mb * MC * k + (long)b.BlockStart(kb) * rowsPadded);
         });
         return packed;
     }
@@ -184,8 +184,8 @@ public static unsafe class Gemm
         {
             int kc = b.BlockDepth(kb);
             bool overwrite = overwriteFirst && kb == 0;
-            if (aBlock == null) a.Pack(i0, rows, kb * KC, kc, abuf);
-            else abuf = aBlock + (long)kb * KC * panelsM * MR;
+            if (aBlock == null) a.Pack(i0, rows, b.BlockStart(kb), kc, abuf);
+            else abuf = aBlock + (long)b.BlockStart(kb) * panelsM * MR;
             for (int jp = j0 / NR; jp * NR < j1; jp++)
             {
                 float* bp = b.Panel(kb, jp);

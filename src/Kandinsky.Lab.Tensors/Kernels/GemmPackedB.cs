@@ -6,7 +6,7 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 
 /// <summary>
 /// A GEMM B operand (K × N) packed once into the panel layout the micro-kernel streams: for each K block
-/// of <see cref="Gemm.KC"/> rows, ⌈N / <see cref="Gemm.NR"/>⌉ panels of kc × NR floats (element (p, j) of a
+/// (at most <see cref="Gemm.KC"/> rows), ⌈N / <see cref="Gemm.NR"/>⌉ panels of kc × NR floats (element (p, j) of a
 /// panel at p·NR + j, columns past N zero). Panels are float32: F16/BF16 weights are widened here, once,
 /// so the hot loop never converts (the price: twice the memory of a half-precision checkpoint).
 /// Immutable after construction and safe to share between threads. Owns native memory: dispose it, or let
@@ -27,13 +27,16 @@ public sealed unsafe class PackedB : IDisposable
 
     internal int Panels => (N + Gemm.NR - 1) / Gemm.NR;
     internal int KBlocks => (K + Gemm.KC - 1) / Gemm.KC;
-    internal int BlockDepth(int kb) => Math.Min(Gemm.KC, K - kb * Gemm.KC);
+    /// <summary>K is cut into KBlocks nearly equal blocks (at most KC deep), so no thin last block costs a whole extra pass over C.</summary>
+    int BlockUnit => K == 0 ? 0 : (K + KBlocks - 1) / KBlocks;
+    internal int BlockStart(int kb) => kb * BlockUnit;
+    internal int BlockDepth(int kb) => Math.Min(BlockUnit, K - kb * BlockUnit);
 
-    /// <summary>The kc × NR panel holding rows [kb·KC, kb·KC + kc) and columns [jp·NR, jp·NR + NR).</summary>
+    /// <summary>The kc × NR panel holding rows [BlockStart(kb), BlockStart(kb) + kc) and columns [jp·NR, jp·NR + NR).</summary>
     internal float* Panel(int kb, int jp)
     {
         ObjectDisposedException.ThrowIf(_data == null && _bytes != 0, this);
-        return _data + (long)kb * Gemm.KC * Panels * Gemm.NR + (long)jp * BlockDepth(kb) * Gemm.NR;
+        return _data + (long)BlockStart(kb) * Panels * Gemm.NR + (long)jp * BlockDepth(kb) * Gemm.NR;
     }
 
     PackedB(int k, int n, float* buffer)
@@ -143,7 +146,7 @@ public sealed unsafe class PackedB : IDisposable
     void PackPanel(void* source, DType dtype, long rowStride, long colStride, int kb, int jp)
     {
         const int NR = Gemm.NR;
-        int kc = BlockDepth(kb), k0 = kb * Gemm.KC, j0 = jp * NR, nr = Math.Min(NR, N - j0);
+        int kc = BlockDepth(kb), k0 = BlockStart(kb), j0 = jp * NR, nr = Math.Min(NR, N - j0);
         float* dst = Panel(kb, jp);
         if (nr < NR) new Span<float>(dst, kc * NR).Clear();
         if (colStride == 1 && nr > 0)
