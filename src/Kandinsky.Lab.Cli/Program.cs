@@ -13,6 +13,9 @@ public static class Program
         var root = new RootCommand("Kandinsky.Lab — open up Kandinsky 2.1 one stage at a time.");
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(RunModuleCommand.Create());
+        root.Subcommands.Add(RunTraceCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(TourCommand.Create());
         root.Subcommands.Add(NotebookCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(RandnCommand.Create());

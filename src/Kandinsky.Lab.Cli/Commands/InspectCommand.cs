@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Kandinsky.Lab.Tensors.Imaging;
 using Kandinsky.Lab.Tensors.IO;
 
 namespace Kandinsky.Lab.Cli.Commands;
@@ -20,12 +21,13 @@ public static class InspectCommand
         new("pipeline folder", p => Directory.Exists(p) && ModelFolder.IsModelFolder(p), PrintPipeline),
         new("component folder", Directory.Exists, PrintComponentFolder),
         new("sharded index", p => p.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase), PrintStore),
+        new("PNG", p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase), (p, o) => o.WriteLine($"{p}: {Png.ReadInfo(p)}")),
         new("safetensors", _ => true, PrintSafetensors),
     ];
 
     public static Command Create()
     {
-        var path = new Argument<string>("path") { Description = "A .safetensors file, a *.safetensors.index.json, or a model/component folder." };
+        var path = new Argument<string>("path") { Description = "A .safetensors file, a *.safetensors.index.json, a model/component folder, or a PNG image." };
         var command = new Command("inspect", "Show the tensors, dtypes, shapes and metadata of a checkpoint, or the components of a model folder.") { path };
         command.SetAction(parse =>
         {
@@ -49,7 +51,7 @@ public static class InspectCommand
             Inspectors.First(i => i.Matches(path)).Print(path, output);
             return 0;
         }
-        catch (Exception e) when (e is SafetensorsException or InvalidDataException or IOException or UnauthorizedAccessException or KeyNotFoundException)
+        catch (Exception e) when (e is SafetensorsException or PngException or InvalidDataException or IOException or UnauthorizedAccessException or KeyNotFoundException)
         {
             error.WriteLine("error: " + OneLine(e.Message));
             return 2;

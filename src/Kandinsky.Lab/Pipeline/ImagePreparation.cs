@@ -8,16 +8,15 @@ namespace Kandinsky.Lab.Pipeline;
 public static class ImagePreparation
 {
     /// <summary>
-    /// prepare_image: RGB, bicubic resize to (width, height) as PIL does, then x / 127.5 − 1 → [1, 3, H, W].
-    /// (PIL's reducing_gap=1 pre-reduction for downscales of 2× or more is not reproduced: resize such images
-    /// to about the target size first for bit-exact parity.)
+    /// prepare_image: RGB, bicubic resize to (width, height) with reducing_gap=1 as PIL does (a box reduce first
+    /// for downscales of 2× or more), then x / 127.5 − 1 → [1, 3, H, W].
     /// </summary>
     public static Tensor PrepareImage(Image image, int height, int width)
     {
         var rgb = image.ToRgb8();
         var bytes = rgb.Bytes!;
         if (rgb.Height != height || rgb.Width != width)
-            bytes = PilResample.Bicubic(bytes, rgb.Height, rgb.Width, 3, height, width);
+            bytes = PilResample.Resize(bytes, rgb.Height, rgb.Width, 3, height, width, reducingGap: 1);
         return Image.FromBytes(width, height, 3, bytes).ToTensor();
     }
 

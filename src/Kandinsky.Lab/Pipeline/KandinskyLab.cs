@@ -101,26 +101,23 @@ public sealed partial class KandinskyLab : IDisposable
         var batches = new TextTokenBatches(
             TokenBatch.From(clip), clipNeg == null ? null : TokenBatch.From(clipNeg), TokenBatch.From([clipEmpty]),
             TokenBatch.From(xlmr), TokenBatch.From(xlmrNeg));
-        return EncodeTokens(prompts, negativePrompts, batches, clip, clipNeg, clipEmpty, xlmr, negativePrompts == null ? null : xlmrNeg);
+        return EncodeTokens(prompts, negativePrompts, batches, clip, clipNeg, clipEmpty, xlmr, xlmrNeg);
     }
 
     /// <summary>Encodes given token ids (a parity run or ids from elsewhere); tokenizations are optional labels.</summary>
     public TextEncoding EncodeTokens(IReadOnlyList<string> prompts, IReadOnlyList<string>? negativePrompts, TextTokenBatches tokens,
         IReadOnlyList<Tokenizers.Tokenization>? clipTokens = null, IReadOnlyList<Tokenizers.Tokenization>? clipNegativeTokens = null,
         Tokenizers.Tokenization? clipEmptyTokens = null, IReadOnlyList<Tokenizers.Tokenization>? xlmrTokens = null,
-        IReadOnlyList<Tokenizers.Tokenization>? xlmrNegativeTokens = null, Action<string, Tensor>? trace = null)
+        IReadOnlyList<Tokenizers.Tokenization>? xlmrNegativeTokens = null)
     {
-        var empty = tokens.ClipEmpty.SelectRows(Enumerable.Repeat(0, prompts.Count).ToArray());
-        var clip = PriorPipeline.Encode(tokens.Clip, Prefixed(trace, "prior.text_encoder.prompt."));
+        var clip = PriorPipeline.Encode(tokens.Clip);
         var clipNeg = tokens.ClipNegative == null ? null : PriorPipeline.Encode(tokens.ClipNegative);
-        var clipEmpty = PriorPipeline.Encode(empty);
-        var mclip = DecoderPipeline.Encode(tokens.Xlmr, Prefixed(trace, "decoder.text_encoder.prompt."));
+        var clipEmpty = PriorPipeline.Encode(tokens.ClipEmpty);
+        var mclip = DecoderPipeline.Encode(tokens.Xlmr);
         var mclipNeg = DecoderPipeline.Encode(tokens.XlmrNegative);
         return new TextEncoding(prompts, negativePrompts, clipTokens, clipNegativeTokens, clipEmptyTokens, xlmrTokens, xlmrNegativeTokens,
             clip, clipNeg, clipEmpty, mclip, mclipNeg);
     }
-
-    static Action<string, Tensor>? Prefixed(Action<string, Tensor>? trace, string prefix) => trace == null ? null : (n, t) => trace(prefix + n, t);
 
     public void Dispose()
     {

@@ -42,12 +42,13 @@ public sealed class TextEncoding : IRichDisplay, IDisposable
     public IReadOnlyList<Tokenization>? ClipNegativeTokens { get; }
     public Tokenization? ClipEmptyTokens { get; }
     public IReadOnlyList<Tokenization>? XlmrTokens { get; }
+    /// <summary>XLM-R tokenizations of the decoder's unconditional text: the negative prompts, or "" for each prompt.</summary>
     public IReadOnlyList<Tokenization>? XlmrNegativeTokens { get; }
 
     /// <summary>CLIP text_embeds [B, D] and last_hidden_state [B, 77, D] of the prompts, with their mask.</summary>
     public PriorConditioning Clip { get; }
     public PriorConditioning? ClipNegative { get; }
-    /// <summary>The empty prompt "" once per prompt row: the prior's unconditional branch.</summary>
+    /// <summary>The empty prompt "" (one row): the prior's unconditional branch.</summary>
     public PriorConditioning ClipEmpty { get; }
     /// <summary>MCLIP projected pooled embedding [B, D] and hidden states [B, 77, H] of the prompts.</summary>
     public DecoderConditioning Mclip { get; }

@@ -9,7 +9,7 @@ namespace Kandinsky.Lab.Models.Clip;
 public sealed record ClipImageProcessorConfig
 {
     [JsonPropertyName("do_resize")] public bool DoResize { get; init; } = true;
-    /// <summary><c>{"shortest_edge": n}</c> (or a bare integer in old configs).</summary>
+    /// <summary><c>{"shortest_edge": n}</c>, <c>{"height": h, "width": w}</c>, or a bare integer (shortest edge) in old configs.</summary>
     [JsonPropertyName("size")] public JsonElement Size { get; init; }
     [JsonPropertyName("resample")] public int Resample { get; init; } = 3;
     [JsonPropertyName("do_center_crop")] public bool DoCenterCrop { get; init; } = true;
@@ -22,8 +22,8 @@ public sealed record ClipImageProcessorConfig
     [JsonPropertyName("image_std")] public double[] ImageStd { get; init; } = [0.26862954, 0.26130258, 0.27577711];
     [JsonPropertyName("do_convert_rgb")] public bool DoConvertRgb { get; init; } = true;
 
-    /// <summary>size.shortest_edge (224 when absent).</summary>
-    [JsonIgnore] public int ShortestEdge => ReadSize(Size, "shortest_edge", 224, "size");
+    /// <summary>size.shortest_edge (224 when size is absent), or null when size gives an exact height and width.</summary>
+    [JsonIgnore] public int? ShortestEdge => Size.ValueKind == JsonValueKind.Object && !Size.TryGetProperty("shortest_edge", out _) ? null : ReadSize(Size, "shortest_edge", 224, "size");
     [JsonIgnore] public int CropHeight => ReadSize(CropSize, "height", 224, "crop_size");
     [JsonIgnore] public int CropWidth => ReadSize(CropSize, "width", 224, "crop_size");
 
@@ -48,8 +48,19 @@ public sealed record ClipImageProcessorConfig
             throw new InvalidDataException($"{source}: resample is {Resample}, expected 3 (PIL bicubic).");
         if (ImageMean.Length != 3 || ImageStd.Length != 3)
             throw new InvalidDataException($"{source}: image_mean has {ImageMean.Length} and image_std {ImageStd.Length} values, expected 3 each (RGB).");
-        if (ShortestEdge <= 0 || CropHeight <= 0 || CropWidth <= 0)
-            throw new InvalidDataException($"{source}: size.shortest_edge {ShortestEdge} and crop_size {CropHeight}x{CropWidth} must be positive.");
+        var (h, w) = ResizedSize(1000, 1000);
+        if (h <= 0 || w <= 0 || CropHeight <= 0 || CropWidth <= 0)
+            throw new InvalidDataException($"{source}: size {Size.GetRawText()} and crop_size {CropHeight}x{CropWidth} must be positive.");
+    }
+
+    /// <summary>
+    /// The resize target for an image of <paramref name="height"/> x <paramref name="width"/>: the shorter side becomes
+    /// shortest_edge and the longer int(shortest_edge · long / short); or size.height x size.width when given.
+    /// </summary>
+    public (int Height, int Width) ResizedSize(int height, int width)
+    {
+        if (ShortestEdge is not int edge) return (ReadSize(Size, "height", 224, "size"), ReadSize(Size, "width", 224, "size"));
+        return width <= height ? ((int)((long)edge * height / width), edge) : (edge, (int)((long)edge * width / height));
     }
 }
 
@@ -58,7 +69,7 @@ public sealed record ClipImageProcessorTrace(byte[] Resized, int ResizedHeight, 
 
 /// <summary>
 /// transformers CLIPImageProcessor for one RGB image: PIL bicubic resize of the shorter side to size.shortest_edge
-/// (longer side int(edge · long / short)), centre crop, rescale in float64 → float32, normalise in float32, HWC → CHW.
+/// (longer side int(edge · long / short); or to size.height x size.width), centre crop, rescale in float64 → float32, normalise in float32, HWC → CHW.
 /// </summary>
 public sealed class ClipImageProcessor(ClipImageProcessorConfig config)
 {
@@ -90,8 +101,7 @@ public sealed class ClipImageProcessor(ClipImageProcessorConfig config)
         int h = height, w = width;
         if (Config.DoResize)
         {
-            int edge = Config.ShortestEdge;
-            (int outH, int outW) = w <= h ? ((int)((long)edge * h / w), edge) : (edge, (int)((long)edge * w / h));
+            var (outH, outW) = Config.ResizedSize(h, w);
             if (outH != h || outW != w) image = PilResample.Bicubic(image, h, w, 3, outH, outW);
             (h, w) = (outH, outW);
         }

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Kandinsky.Lab.Parity;
+
+namespace Kandinsky.Lab.Cli.Commands;
+
+/// <summary>`kandinsky-lab run-trace TRACE.json --model DIR --out OUT.safetensors`: replays a reference run and records every tensor.</summary>
+public static class RunTraceCommand
+{
+    public static Command Create()
+    {
+        var trace = new Argument<FileInfo>("trace") { Description = "Trace description (.json) with its .safetensors beside it." };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder with prior/ and decoder/ (default: the embedded Kandinsky-Micro)." };
+        var outFile = new Option<FileInfo>("--out") { Description = "Safetensors file for every tensor computed, under the trace's names.", Required = true };
+        var command = new Command("run-trace", "Replay a reference trace (prompt through our tokenizers, recorded noise) and write every tensor.") { trace, model, outFile };
+        command.SetAction(parse =>
+        {
+            var modelDir = parse.GetValue(model)?.FullName ?? Pipeline.KandinskyLab.MicroPath;
+            ModuleOutputs outputs;
+            try { outputs = TraceReplay.Run(parse.GetValue(trace)!.FullName, modelDir); }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException
+                                          or InvalidOperationException or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
+            {
+                Console.Error.WriteLine($"run-trace: {e.Message}");
+                return 2;
+            }
+            using (outputs)
+            {
+                var path = parse.GetValue(outFile)!.FullName;
+                outputs.Save(path);
+                Console.WriteLine($"wrote {outputs.Values.Count} tensors to {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+}
