@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(UNetBench.Create());
         bench.Subcommands.Add(PriorBench.Create());
         bench.Subcommands.Add(MoVQBench.Create());
+        bench.Subcommands.Add(GenerateBench.Create());
         return bench;
     }
 }

@@ -61,11 +61,11 @@ public static unsafe partial class F
         nint yp = (nint)y.Data, cp = (nint)ce.Data, ap = (nint)ae.Data, bp = (nint)be.Data;
         int n = loop.Inner;
         long sc = loop.InnerStrides[1], sa = loop.InnerStrides[2], sb = loop.InnerStrides[3];
-        loop.ForRowBlocks((r0, r1) =>
-        {
-            for (long r = r0; r < r1; r++)
-                SelectRow((float*)yp + r * n, (float*)cp + loop.Offset(1, r), sc, (float*)ap + loop.Offset(2, r), sa, (float*)bp + loop.Offset(3, r), sb, n);
-        });
+        loop.ForRuns((r, start, length) => SelectRow(
+            (float*)yp + r * n + start,
+            (float*)cp + loop.Offset(1, r) + start * sc, sc,
+            (float*)ap + loop.Offset(2, r) + start * sa, sa,
+            (float*)bp + loop.Offset(3, r) + start * sb, sb, length));
         return y;
     }
 
@@ -96,13 +96,10 @@ public static unsafe partial class F
         nint tp = (nint)target.Data, op2 = (nint)oe.Data;
         int n = loop.Inner;
         long so = loop.InnerStrides[1];
-        loop.ForRowBlocks((r0, r1) =>
+        loop.ForRuns((r, start, length) =>
         {
-            for (long r = r0; r < r1; r++)
-            {
-                float* t = (float*)tp + r * n;
-                BinaryRows.Run<AddOperator>(t, t, 1, (float*)op2 + loop.Offset(1, r), so, n);
-            }
+            float* t = (float*)tp + r * n + start;
+            BinaryRows.Run<AddOperator>(t, t, 1, (float*)op2 + loop.Offset(1, r) + start * so, so, length);
         });
     }
 
@@ -110,8 +107,8 @@ public static unsafe partial class F
     public static void MulInPlace(Tensor target, float s)
     {
         RequireContiguousTarget(target, "F.MulInPlace");
-        var span = target.AsSpan();
-        TensorPrimitives.Multiply(span, s, span);
+        nint tp = (nint)target.Data;
+        ForBlocks(target.Count, (start, length) => BinaryRows.VectorScalar<MultiplyOperator>((float*)tp + start, (float*)tp + start, s, length));
     }
 
     static void RequireContiguousTarget(Tensor target, string op)
@@ -133,11 +130,10 @@ public static unsafe partial class F
         nint yp = (nint)y.Data, ap = (nint)ae.Data, bp = (nint)be.Data;
         int n = loop.Inner;
         long sa = loop.InnerStrides[1], sb = loop.InnerStrides[2];
-        loop.ForRowBlocks((r0, r1) =>
-        {
-            for (long r = r0; r < r1; r++)
-                BinaryRows.Run<TOp>((float*)yp + r * n, (float*)ap + loop.Offset(1, r), sa, (float*)bp + loop.Offset(2, r), sb, n);
-        });
+        loop.ForRuns((r, start, length) => BinaryRows.Run<TOp>(
+            (float*)yp + r * n + start,
+            (float*)ap + loop.Offset(1, r) + start * sa, sa,
+            (float*)bp + loop.Offset(2, r) + start * sb, sb, length));
         return y;
     }
 

@@ -24,13 +24,30 @@ public static unsafe partial class F
             shape[d] += t.Size(d);
         }
         var y = Tensor.Empty(shape);
+        // Viewed as [outer, size(d)·inner], every input is a block of columns of the output: contiguous
+        // inputs copy one run per outer index, others go through the strided copy.
+        long outer = 1, inner = 1;
+        for (int i = 0; i < d; i++) outer *= shape[i];
+        for (int i = d + 1; i < shape.Length; i++) inner *= shape[i];
+        long rowLength = shape[d] * inner;
         int offset = 0;
         foreach (var t in tensors)
         {
-            using var part = y.Slice(d, offset, offset + t.Size(d));
-            using var src = AsF32(t);
-            part.CopyFrom(src);
-            offset += t.Size(d);
+            int size = t.Size(d);
+            if (t.DType == DType.F32 && t.IsContiguous)
+            {
+                long run = size * inner;
+                float* src = t.Data, dst = y.Data + offset * inner;
+                for (long o = 0; o < outer; o++)
+                    Buffer.MemoryCopy(src + o * run, dst + o * rowLength, run * sizeof(float), run * sizeof(float));
+            }
+            else
+            {
+                using var part = y.Slice(d, offset, offset + size);
+                using var src = AsF32(t);
+                part.CopyFrom(src);
+            }
+            offset += size;
         }
         return y;
     }

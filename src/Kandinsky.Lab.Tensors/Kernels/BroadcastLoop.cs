@@ -85,16 +85,40 @@ internal sealed class BroadcastLoop
         return off;
     }
 
+    /// <summary>Columns per piece when long rows are cut up for threading.</summary>
+    const int RunPiece = 1 << 14;
+
     /// <summary>
-    /// Calls <paramref name="body"/>(firstRow, endRow) over contiguous blocks of rows, in parallel when the work is
-    /// large enough. Blocks never share output elements, so results do not depend on the thread count.
+    /// Calls <paramref name="body"/>(row, start, length) for runs covering every row, in parallel when the work is
+    /// large enough: whole rows in blocks when there are many, fixed-size pieces of each row when rows are few and
+    /// long (a fully merged elementwise op is a single row). Runs never share output elements, so results do not
+    /// depend on the thread count.
     /// </summary>
-    public void ForRowBlocks(Action<long, long> body, long minElementsPerBlock = 1 << 15)
+    public void ForRuns(Action<long, int, int> body)
     {
         if (Rows == 0 || Inner == 0) return;
         long total = Rows * Inner;
-        int blocks = (int)Math.Clamp(total / minElementsPerBlock, 1, Math.Min(Rows, 4L * Parallelism.Threads));
-        if (blocks == 1) { body(0, Rows); return; }
-        Parallelism.For(blocks, b => body(Rows * b / blocks, Rows * (b + 1) / blocks));
+        if (total < 2 * RunPiece || Parallelism.Threads == 1)
+        {
+            for (long r = 0; r < Rows; r++) body(r, 0, Inner);
+            return;
+        }
+        if (Rows >= 4L * Parallelism.Threads)
+        {
+            int blocks = (int)Math.Min(Rows, Math.Max(1, total / RunPiece));
+            blocks = Math.Min(blocks, 4 * Parallelism.Threads);
+            Parallelism.For(blocks, b =>
+            {
+                for (long r = Rows * b / blocks, end = Rows * (b + 1) / blocks; r < end; r++) body(r, 0, Inner);
+            });
+            return;
+        }
+        int pieces = (Inner + RunPiece - 1) / RunPiece;
+        Parallelism.For(checked((int)(Rows * pieces)), k =>
+        {
+            long row = k / pieces;
+            int start = k % pieces * RunPiece;
+            body(row, start, Math.Min(RunPiece, Inner - start));
+        });
     }
 }

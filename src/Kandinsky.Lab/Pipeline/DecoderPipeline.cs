@@ -113,6 +113,7 @@ public sealed class DecoderPipeline : IDisposable
     public DecoderConditioning Encode(TokenBatch tokens, Action<string, Tensor>? trace = null)
     {
         var output = TextEncoder.Forward(tokens.InputIds, tokens.AttentionMask, trace);
+        PriorPipeline.RequireFinite(output.LastHiddenState, "the MultilingualCLIP text encoder");
         return new DecoderConditioning(output.PromptEmbeds, output.LastHiddenState);
     }
 

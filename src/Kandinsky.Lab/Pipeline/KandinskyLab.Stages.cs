@@ -112,6 +112,9 @@ public sealed partial class KandinskyLab
         return new DecoderTrajectory(settings, labels, output.Timesteps, output.Steps, previews, output.RawImages, images);
     }
 
+    /// <summary>A picture of a decoder step's predicted clean latents (for a per-step callback): cheap, or MoVQ-decoded.</summary>
+    public Image Preview(DecoderStep step, int row = 0, bool decode = false) => Preview(step.PredOriginal, row, DecoderPipeline.MovqScaleFactor, decode);
+
     Image Preview(Tensor latents, int row, int scale, bool decode)
     {
         if (!decode) return LatentPreview.Render(latents, row, scale);

@@ -99,6 +99,7 @@ public sealed class PriorPipeline : IDisposable
     public PriorConditioning Encode(TokenBatch tokens, Action<string, Tensor>? trace = null)
     {
         var output = TextEncoder.Forward(tokens.InputIds, null, trace);
+        RequireFinite(output.LastHiddenState, "the CLIP text encoder");
         return new PriorConditioning(output.TextEmbeds, output.LastHiddenState, tokens.AttentionMask);
     }
 

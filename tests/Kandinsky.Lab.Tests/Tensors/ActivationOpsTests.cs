@@ -51,9 +51,9 @@ public class ActivationOpsTests
             Oracle.AssertClose(x.ToArray().Select(v => reference(v)).ToArray(), y, rtol, atol, $"{name} length {n}");
         }
         // A large tensor runs the parallel blocks, a transposed view the strided gather.
-        using var big = Uniform(rng, [3, 41, 700], lo, hi);
+        using var big = Uniform(rng, [3, 41, 211], lo, hi);
         using var bigY = op(big);
-        Oracle.AssertClose(big.ToArray().Select(v => reference(v)).ToArray(), bigY, rtol, atol, $"{name} [3, 41, 700]");
+        Oracle.AssertClose(big.ToArray().Select(v => reference(v)).ToArray(), bigY, rtol, atol, $"{name} [3, 41, 211]");
         using var view = Oracle.AsPermutedView(big);
         using var viewY = op(view);
         Oracle.AssertClose(view.ToArray().Select(v => reference(v)).ToArray(), viewY, rtol, atol, $"{name} permuted view");

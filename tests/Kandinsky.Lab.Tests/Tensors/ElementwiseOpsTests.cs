@@ -69,6 +69,7 @@ public class ElementwiseOpsTests
         {
             ([2, 3, 4], [4]), ([2, 1, 4], [3, 1]), ([4, 1, 5, 6], [4, 1, 1]), ([], [2, 3]), ([5, 1], [1, 5]),
             ([2, 3, 1, 1], [2, 3, 7, 9]), ([2, 3, 40], [2, 1, 40]), ([1], [17]), ([2, 0, 3], [3]), ([2, 3, 4, 5], [1, 3, 1, 5]),
+            ([40001], [40001]), ([3, 50001], [50001]),                 // few long rows: cut into pieces across threads
         };
         foreach (var (sa, sb) in cases)
         {
@@ -136,6 +137,8 @@ public class ElementwiseOpsTests
     [InlineData(-1f)]
     [InlineData(1f)]
     [InlineData(3f)]
+    [InlineData(-2f)]
+    [InlineData(0f)]
     [InlineData(1.7f)]
     public void PowMatchesOracle(float exponent)
     {
@@ -144,7 +147,8 @@ public class ElementwiseOpsTests
         {
             using var x0 = Oracle.Random(rng, [3, n]);
             using var abs = F.Abs(x0);
-            using var x = F.Add(abs, 0.1f);
+            using var positive = F.Add(abs, 0.1f);
+            var x = exponent == MathF.Round(exponent) ? x0 : positive;      // integer powers of negative bases are defined
             using var y = F.Pow(x, exponent);
             Oracle.AssertClose(x.ToArray().Select(v => Math.Pow(v, exponent)).ToArray(), y, 2e-6, 0, $"Pow {exponent}");
         }
@@ -196,6 +200,21 @@ public class ElementwiseOpsTests
         Oracle.AssertClose(expected, t, 0, 0, "AddInPlace");
         F.MulInPlace(t, 0.5f);
         Oracle.AssertClose(expected.Select(v => (double)(float)(v * 0.5)).ToArray(), t, 0, 0, "MulInPlace");
+    }
+
+    [Fact]
+    public void InPlaceOpsOnLargeTensorsEqualTheirOutOfPlaceForms()
+    {
+        var rng = new Random(9);
+        using var x = Oracle.Random(rng, [3, 50001]);
+        using var row = Oracle.Random(rng, [50001]);
+        using var added = F.Add(x, row);
+        using var scaled = F.Mul(added, 0.7f);
+        using var target = x.Clone();
+        F.AddInPlace(target, row);
+        Assert.Equal(added.ToArray(), target.ToArray());
+        F.MulInPlace(target, 0.7f);
+        Assert.Equal(scaled.ToArray(), target.ToArray());
     }
 
     [Fact]

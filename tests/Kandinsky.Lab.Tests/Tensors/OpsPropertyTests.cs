@@ -114,6 +114,35 @@ public class OpsPropertyTests
         }).QuickCheckThrowOnFailure();
     }
 
+    /// <summary>Stride-0 (expanded) and sliced inputs give exactly what their contiguous copies give.</summary>
+    [Fact]
+    public void ExpandedAndSlicedInputsEqualTheirContiguousCopies()
+    {
+        var rng = new Random(42);
+        using var column = Oracle.Random(rng, [2, 8, 1, 5]);
+        using var expanded = column.Expand(2, 8, 6, 5);
+        using var wide = Oracle.Random(rng, [2, 8, 6, 9]);
+        using var sliced = wide.Slice(3, 2, 7);
+        using var w = Oracle.Random(rng, [8]);
+        foreach (var view in new[] { expanded, sliced })
+        {
+            using var dense = view.Contiguous();
+            var ops = new (string Name, Func<Tensor, Tensor> Run)[]
+            {
+                ("Silu", F.Silu), ("Gelu", t => F.Gelu(t)), ("Exp", F.Exp), ("Softmax", t => F.Softmax(t, -1)), ("SoftmaxDim2", t => F.Softmax(t, 2)),
+                ("Sum", t => F.Sum(t, [1, 2])), ("Var", t => F.Var(t, [-1])), ("Max", t => F.Max(t, 2)), ("LayerNorm", t => F.LayerNorm(t, null, null, 1e-5f)),
+                ("GroupNorm", t => F.GroupNorm(t, 4, w, w, 1e-5f)), ("Mul", t => F.Mul(t, t)), ("Pad", t => F.Pad(t, 1, -1, 2, 0)),
+                ("Interpolate", t => F.Interpolate(t, 9, 4)), ("Cat", t => F.Cat([t, t], 1)), ("IndexSelect", t => F.IndexSelect(t, 2, [4, 0])),
+            };
+            foreach (var (name, run) in ops)
+            {
+                using var a = run(view);
+                using var b = run(dense);
+                Assert.True(a.ToArray().AsSpan().SequenceEqual(b.ToArray()), $"{name} on {view.ShapeString} view with strides [{string.Join(", ", view.Strides.ToArray())}]");
+            }
+        }
+    }
+
     /// <summary>Every op that splits work over threads gives bit-identical results with 1 and 2 threads.</summary>
     [Fact]
     public void ResultsAreBitEqualForAnyThreadCount()
@@ -126,7 +155,7 @@ public class OpsPropertyTests
         using var lnW = Oracle.Random(rng, [333]);
         var ops = new (string Name, Func<Tensor> Run)[]
         {
-            ("Add", () => F.Add(x, bias)), ("Where", () => F.Where(x, bias, x)), ("Silu", () => F.Silu(x)), ("Gelu", () => F.Gelu(x)),
+            ("Add", () => F.Add(x, bias)), ("AddSameShape", () => F.Add(x, x)), ("MulScalar", () => F.Mul(x, 0.3f)), ("Where", () => F.Where(x, bias, x)), ("Silu", () => F.Silu(x)), ("Gelu", () => F.Gelu(x)),
             ("Exp", () => F.Exp(x)), ("Softmax", () => F.Softmax(rows, -1)), ("SoftmaxDim0", () => F.Softmax(rows, 0)),
             ("LogSoftmax", () => F.LogSoftmax(rows, 1)), ("GroupNorm", () => F.GroupNorm(x, 32, w, w, 1e-5f)),
             ("LayerNorm", () => F.LayerNorm(rows, lnW, lnW, 1e-5f)), ("Sum", () => F.Sum(x, [1, 3])), ("Var", () => F.Var(rows, [-1])),

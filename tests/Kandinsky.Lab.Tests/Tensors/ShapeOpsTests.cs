@@ -173,6 +173,27 @@ public class ShapeOpsTests
     }
 
     [Fact]
+    public void RankAndSizeErrorsNameTheOpAndShape()
+    {
+        using var x3 = Tensor.Zeros(2, 3, 4);
+        foreach (var (name, act) in new (string, Action)[]
+        {
+            ("F.Interpolate", () => F.Interpolate(x3, 4, 4)),
+            ("F.AvgPool2d", () => F.AvgPool2d(x3, 5, 1)),
+            ("F.Embedding", () => F.Embedding([0], [1], x3)),
+            ("F.IndexSelect", () => F.IndexSelect(x3, 3, [0])),
+            ("F.Cat", () => F.Cat([x3], 3)),
+        })
+        {
+            var e = Assert.ThrowsAny<ArgumentException>(act);
+            Assert.StartsWith(name, e.Message);
+            Assert.Contains("[2, 3, 4]", e.Message);
+        }
+        using var x4 = Tensor.Zeros(1, 1, 2, 2);
+        Assert.StartsWith("F.Interpolate", Assert.Throws<ArgumentException>(() => F.Interpolate(x4, 0, 3)).Message);
+    }
+
+    [Fact]
     public void EmbeddingGathersRowsOfEveryDtype()
     {
         var rng = new Random(35);

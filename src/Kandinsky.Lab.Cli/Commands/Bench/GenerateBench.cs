@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Kandinsky.Lab.Pipeline;
+using Kandinsky.Lab.Tensors;
+
+namespace Kandinsky.Lab.Cli.Commands.Bench;
+
+/// <summary>
+/// `kandinsky-lab bench generate [--model DIR]`: whole text → image runs (default: Kandinsky-Micro, 64×64, 25 prior +
+/// 50 decoder steps, guidance 4 on both), reported as seconds per image and images per second.
+/// </summary>
+public static class GenerateBench
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "Checkpoint folder with prior/ and decoder/ (default: the embedded Kandinsky-Micro)." };
+        var priorSteps = new Option<int>("--prior-steps") { DefaultValueFactory = _ => 25 };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 50 };
+        var images = new Option<int>("--images") { Description = "Images per run (one batch).", DefaultValueFactory = _ => 1 };
+        var runs = NetworkBench.RunsOption();
+        var threads = NetworkBench.ThreadsOption();
+        var command = new Command("generate", "Seconds per image of a whole text-to-image run.") { model, priorSteps, steps, images, runs, threads };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(threads) is int t) Parallelism.Threads = t;
+            using var lab = KandinskyLab.Load(parse.GetValue(model) ?? KandinskyLab.MicroPath);
+            int n = parse.GetValue(images), ps = parse.GetValue(priorSteps), ds = parse.GetValue(steps);
+            Console.WriteLine($"bench generate: {lab.Name}, {lab.DefaultImageSize}x{lab.DefaultImageSize}, {ps} prior + {ds} decoder steps, guidance 4, {n} image(s) per run (threads {Parallelism.Threads})");
+            double Once(int seed)
+            {
+                var sw = Stopwatch.StartNew();
+                using var r = lab.Generate("a person with blue hair wearing a red shirt", null, ps, ds, seed: (ulong)seed, imagesPerPrompt: n);
+                return sw.Elapsed.TotalSeconds;
+            }
+            Console.WriteLine($"  warm-up:   {Once(0),8:F2} s");
+            var times = Enumerable.Range(1, Math.Max(1, parse.GetValue(runs))).Select(Once).ToList();
+            foreach (var (time, i) in times.Select((x, i) => (x, i))) Console.WriteLine($"  run {i + 1}:     {time,8:F2} s");
+            var median = times.Order().ElementAt(times.Count / 2);
+            Console.WriteLine($"  median:    {median,8:F2} s per run = {median / n:F3} s per image = {n / median:F2} images/s   peak RSS {NetworkBench.Status("VmHWM") / 1024.0:N0} MiB");
+            return 0;
+        });
+        return command;
+    }
+}
