@@ -10,8 +10,8 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Measure kernels and networks (GFLOP/s, seconds, peak memory).");
         bench.Subcommands.Add(GemmBench.Create());
-        bench.Subcommands.Add(BenchConv2dCommand.Create());
-        bench.Subcommands.Add(BenchAttentionCommand.Create());
+        bench.Subcommands.Add(Conv2dBench.Create());
+        bench.Subcommands.Add(AttentionBench.Create());
         bench.Subcommands.Add(UNetBench.Create());
         bench.Subcommands.Add(PriorBench.Create());
         bench.Subcommands.Add(MoVQBench.Create());

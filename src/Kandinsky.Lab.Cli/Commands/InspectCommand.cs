@@ -51,9 +51,13 @@ public static class InspectCommand
             Inspectors.First(i => i.Matches(path)).Print(path, output);
             return 0;
         }
-        catch (Exception e) when (e is SafetensorsException or PngException or InvalidDataException or IOException or UnauthorizedAccessException or KeyNotFoundException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            error.WriteLine("error: " + OneLine(e.Message));
+            // Our own format exceptions (safetensors, PNG …) and I/O errors already name the file and the problem;
+            // anything else is unexpected, so its type is shown too — still on one line, without a stack trace.
+            var expected = e is InvalidDataException or IOException or UnauthorizedAccessException or KeyNotFoundException
+                           || e.GetType().Namespace?.StartsWith("Kandinsky.Lab", StringComparison.Ordinal) == true;
+            error.WriteLine("error: " + (expected ? "" : e.GetType().Name + ": ") + OneLine(e.Message));
             return 2;
         }
     }
@@ -127,14 +131,14 @@ public static class InspectCommand
         if (metadata.Count == 0) return;
         o.WriteLine("metadata:");
         foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            o.WriteLine($"  {k}: {OneLine(v)}");
+            o.WriteLine($"  {SafetensorsHeader.Printable(k)}: {SafetensorsHeader.Printable(v, 400)}");
     }
 
     static void PrintTensors(IReadOnlyCollection<SafetensorsTensorInfo> tensors, TextWriter o)
     {
         if (tensors.Count == 0) return;
         var rows = tensors.OrderBy(t => t.Name, StringComparer.Ordinal)
-            .Select(t => new[] { t.Name, t.DType.HeaderName(), t.ShapeString, t.ByteLength.ToString("N0", CultureInfo.InvariantCulture) })
+            .Select(t => new[] { SafetensorsHeader.Printable(t.Name), t.DType.HeaderName(), t.ShapeString, t.ByteLength.ToString("N0", CultureInfo.InvariantCulture) })
             .ToList();
         PrintTable(["tensor", "dtype", "shape", "bytes"], rows, o, rightAlignLast: true);
     }

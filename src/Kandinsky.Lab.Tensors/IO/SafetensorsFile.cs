@@ -81,6 +81,19 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new ReadOnlySpan<byte>(DataPointer(info), checked((int)info.ByteLength));
     }
 
+    /// <summary>
+    /// The elements of a tensor whose dtype is exactly <typeparamref name="T"/>'s, as a zero-copy span of the mapping
+    /// (valid until this file is disposed). BOOL tensors must be read with <see cref="ReadBool"/> (any non-zero byte is true).
+    /// </summary>
+    public ReadOnlySpan<T> GetSpan<T>(string name) where T : unmanaged
+    {
+        var info = Info(name);
+        var wanted = SafetensorsDTypeExtensions.Of<T>();
+        if (info.DType != wanted || wanted == SafetensorsDType.Bool)
+            throw new SafetensorsException($"{Path}: tensor '{name}' is {info.DType.HeaderName()}; GetSpan<{typeof(T).Name}> needs {wanted.HeaderName()}{(wanted == SafetensorsDType.Bool ? " (use ReadBool)" : "")}.", Path, name);
+        return MemoryMarshal.Cast<byte, T>(GetBytes(name));
+    }
+
     /// <summary>The elements of a tensor whose dtype is exactly <typeparamref name="T"/>'s (long ↔ I64, ushort ↔ U16, bool ↔ BOOL …).</summary>
     public T[] ReadArray<T>(string name) where T : unmanaged => ReadArray<T>(name, out _);
 
@@ -121,12 +134,18 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         var p = DataPointer(info);
         int n = dst.Length;
-        // Unaligned reads are safe on every platform we run on; ReadUnaligned keeps the misaligned case correct.
+        // Aligned half-precision data converts with the vectorised routines; ReadUnaligned keeps misaligned files correct.
         switch (info.DType)
         {
             case SafetensorsDType.F32: new ReadOnlySpan<byte>(p, n * 4).CopyTo(MemoryMarshal.AsBytes(dst)); break;
+            case SafetensorsDType.F16 when (nuint)p % 2 == 0:
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(p, n), dst);
+                break;
             case SafetensorsDType.F16:
                 for (int i = 0; i < n; i++) dst[i] = (float)Unsafe.ReadUnaligned<Half>(p + 2 * i);
+                break;
+            case SafetensorsDType.BF16 when (nuint)p % 2 == 0:
+                BFloat16.ToSingle(new ReadOnlySpan<ushort>(p, n), dst);
                 break;
             case SafetensorsDType.BF16:
                 for (int i = 0; i < n; i++) dst[i] = BFloat16.ToSingle(Unsafe.ReadUnaligned<ushort>(p + 2 * i));

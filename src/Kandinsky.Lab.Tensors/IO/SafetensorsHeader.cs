@@ -27,13 +27,14 @@ public sealed class SafetensorsHeader
 
     readonly Dictionary<string, SafetensorsTensorInfo> _byName;
 
-    SafetensorsHeader(string file, long headerLength, List<SafetensorsTensorInfo> tensors, Dictionary<string, string> metadata)
+    SafetensorsHeader(string file, long headerLength, List<SafetensorsTensorInfo> tensors, Dictionary<string, SafetensorsTensorInfo> byName,
+        Dictionary<string, string> metadata)
     {
         File = file;
         HeaderLength = headerLength;
         Tensors = tensors;
         Metadata = metadata;
-        _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        _byName = byName;
     }
 
     public string File { get; }
@@ -50,7 +51,7 @@ public sealed class SafetensorsHeader
 
     public SafetensorsTensorInfo this[string name] =>
         _byName.TryGetValue(name, out var info) ? info
-            : throw new KeyNotFoundException($"{File}: no tensor named '{name}' (the file has {Tensors.Count} tensors).");
+            : throw new KeyNotFoundException($"{File}: no tensor named {Q(name)} (the file has {Tensors.Count} tensors).");
 
     /// <summary>Reads and validates the header of <paramref name="path"/> without mapping the data.</summary>
     public static SafetensorsHeader Read(string path)
@@ -110,8 +111,10 @@ public sealed class SafetensorsHeader
         if (json.StartsWith("\uFEFF"u8))
             throw Error(file, "header starts with a byte-order mark; expected '{'");
         var tensors = new List<SafetensorsTensorInfo>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, SafetensorsTensorInfo>(StringComparer.Ordinal);
+        var scratch = new List<ulong>();
         Dictionary<string, string>? metadata = null;
+        bool sawMetadata = false;
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxJsonDepth });
@@ -120,11 +123,18 @@ public sealed class SafetensorsHeader
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString()!;
-                if (!names.Add(name))
-                    throw Error(file, $"duplicate entry '{name}' in the header", name);
                 reader.Read();
-                if (name == "__metadata__") metadata = ReadMetadata(ref reader, file);
-                else tensors.Add(ReadTensor(ref reader, name, file));
+                if (name == "__metadata__")
+                {
+                    if (sawMetadata) throw Error(file, "duplicate entry '__metadata__' in the header", name);
+                    sawMetadata = true;
+                    metadata = ReadMetadata(ref reader, file);
+                    continue;
+                }
+                var info = ReadTensor(ref reader, name, file, scratch);
+                if (!byName.TryAdd(name, info))
+                    throw Error(file, $"duplicate entry {Q(name)} in the header", name);
+                tensors.Add(info);
             }
             // The reader itself rejects anything but whitespace after the root object.
             while (reader.Read()) { }
@@ -138,7 +148,7 @@ public sealed class SafetensorsHeader
             throw Error(file, $"header is not valid JSON: {e.Message}");
         }
         Validate(tensors, dataLength, file);
-        return new SafetensorsHeader(file, json.Length, tensors, metadata ?? []);
+        return new SafetensorsHeader(file, json.Length, tensors, byName, metadata ?? []);
     }
 
     static Dictionary<string, string>? ReadMetadata(ref Utf8JsonReader reader, string file)
@@ -152,86 +162,101 @@ public sealed class SafetensorsHeader
             var key = reader.GetString()!;
             reader.Read();
             if (reader.TokenType != JsonTokenType.String)
-                throw Error(file, $"__metadata__ value of '{key}' must be a string, found {Describe(reader)}", "__metadata__");
+                throw Error(file, $"__metadata__ value of {Q(key)} must be a string, found {Describe(reader)}", "__metadata__");
             if (!result.TryAdd(key, reader.GetString()!))
-                throw Error(file, $"duplicate key '{key}' in __metadata__", "__metadata__");
+                throw Error(file, $"duplicate key {Q(key)} in __metadata__", "__metadata__");
         }
         return result;
     }
 
-    static SafetensorsTensorInfo ReadTensor(ref Utf8JsonReader reader, string name, string file)
+    static readonly (byte[] Utf8, SafetensorsDType DType)[] DTypeNames =
+        Enum.GetValues<SafetensorsDType>().Select(d => (Encoding.UTF8.GetBytes(d.HeaderName()), d)).ToArray();
+
+    static SafetensorsTensorInfo ReadTensor(ref Utf8JsonReader reader, string name, string file, List<ulong> scratch)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
-            throw Error(file, $"tensor '{name}': entry must be an object with dtype, shape and data_offsets, found {Describe(reader)}", name);
+            throw Error(file, $"tensor {Q(name)}: entry must be an object with dtype, shape and data_offsets, found {Describe(reader)}", name);
         SafetensorsDType? dtype = null;
-        ulong[]? shape = null, offsets = null;
+        long[]? shape = null;
+        bool haveOffsets = false;
+        ulong begin = 0, end = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var field = reader.GetString()!;
-            reader.Read();
-            switch (field)
+            if (reader.ValueTextEquals("dtype"u8))
             {
-                case "dtype":
-                    if (dtype != null) throw Error(file, $"tensor '{name}': duplicate field 'dtype'", name);
-                    if (reader.TokenType != JsonTokenType.String)
-                        throw Error(file, $"tensor '{name}': dtype must be a string, found {Describe(reader)}", name);
-                    var text = reader.GetString()!;
-                    if (!SafetensorsDTypeExtensions.TryParse(text, out var parsed))
-                        throw Error(file, $"tensor '{name}': unknown dtype '{text}'", name);
-                    dtype = parsed;
-                    break;
-                case "shape":
-                    if (shape != null) throw Error(file, $"tensor '{name}': duplicate field 'shape'", name);
-                    shape = ReadUnsignedArray(ref reader, name, "shape", file);
-                    break;
-                case "data_offsets":
-                    if (offsets != null) throw Error(file, $"tensor '{name}': duplicate field 'data_offsets'", name);
-                    offsets = ReadUnsignedArray(ref reader, name, "data_offsets", file);
-                    if (offsets.Length != 2)
-                        throw Error(file, $"tensor '{name}': data_offsets must be [begin, end], found {offsets.Length} numbers", name);
-                    break;
-                default:
-                    // Like the reference crate, unknown fields of a tensor entry are ignored.
-                    reader.Skip();
-                    break;
+                reader.Read();
+                if (dtype != null) throw Error(file, $"tensor {Q(name)}: duplicate field 'dtype'", name);
+                if (reader.TokenType != JsonTokenType.String)
+                    throw Error(file, $"tensor {Q(name)}: dtype must be a string, found {Describe(reader)}", name);
+                dtype = ParseDType(ref reader, name, file);
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                reader.Read();
+                if (shape != null) throw Error(file, $"tensor {Q(name)}: duplicate field 'shape'", name);
+                ReadUnsignedArray(ref reader, name, "shape", file, scratch);
+                shape = new long[scratch.Count];
+                for (int i = 0; i < shape.Length; i++)
+                {
+                    if (scratch[i] > long.MaxValue)
+                        throw Error(file, $"tensor {Q(name)}: dimension {scratch[i]} in shape {FormatShape(scratch)} is too large", name);
+                    shape[i] = (long)scratch[i];
+                }
+            }
+            else if (reader.ValueTextEquals("data_offsets"u8))
+            {
+                reader.Read();
+                if (haveOffsets) throw Error(file, $"tensor {Q(name)}: duplicate field 'data_offsets'", name);
+                ReadUnsignedArray(ref reader, name, "data_offsets", file, scratch);
+                if (scratch.Count != 2)
+                    throw Error(file, $"tensor {Q(name)}: data_offsets must be [begin, end], found {scratch.Count} numbers", name);
+                (begin, end, haveOffsets) = (scratch[0], scratch[1], true);
+            }
+            else
+            {
+                // Like the reference crate, unknown fields of a tensor entry are ignored.
+                reader.Read();
+                reader.Skip();
             }
         }
-        if (dtype == null) throw Error(file, $"tensor '{name}': missing field 'dtype'", name);
-        if (shape == null) throw Error(file, $"tensor '{name}': missing field 'shape'", name);
-        if (offsets == null) throw Error(file, $"tensor '{name}': missing field 'data_offsets'", name);
+        if (dtype == null) throw Error(file, $"tensor {Q(name)}: missing field 'dtype'", name);
+        if (shape == null) throw Error(file, $"tensor {Q(name)}: missing field 'shape'", name);
+        if (!haveOffsets) throw Error(file, $"tensor {Q(name)}: missing field 'data_offsets'", name);
 
         ulong count = 1;
         foreach (var d in shape)
-        {
-            if (d > long.MaxValue)
-                throw Error(file, $"tensor '{name}': dimension {d} in shape [{string.Join(", ", shape)}] is too large", name);
-            if (!TryMultiply(count, d, out count))
-                throw Error(file, $"tensor '{name}': element count of shape [{string.Join(", ", shape)}] overflows 64 bits", name);
-        }
+            if (!TryMultiply(count, (ulong)d, out count))
+                throw Error(file, $"tensor {Q(name)}: element count of shape {FormatShape(shape)} overflows 64 bits", name);
         if (!TryMultiply(count, (ulong)dtype.Value.Size(), out var bytes))
-            throw Error(file, $"tensor '{name}': byte size of shape [{string.Join(", ", shape)}] × {dtype.Value.HeaderName()} overflows 64 bits", name);
-        var (begin, end) = (offsets[0], offsets[1]);
+            throw Error(file, $"tensor {Q(name)}: byte size of shape {FormatShape(shape)} × {dtype.Value.HeaderName()} overflows 64 bits", name);
         if (end < begin)
-            throw Error(file, $"tensor '{name}': data_offsets [{begin}, {end}] are reversed", name);
+            throw Error(file, $"tensor {Q(name)}: data_offsets [{begin}, {end}] are reversed", name);
         if (end - begin != bytes)
-            throw Error(file, $"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes, but {dtype.Value.HeaderName()} {FormatShape(shape)} needs {bytes}", name);
+            throw Error(file, $"tensor {Q(name)}: data_offsets [{begin}, {end}] span {end - begin} bytes, but {dtype.Value.HeaderName()} {FormatShape(shape)} needs {bytes}", name);
         if (end > long.MaxValue)
-            throw Error(file, $"tensor '{name}': data_offsets [{begin}, {end}] are beyond any file size", name);
-        return new SafetensorsTensorInfo(name, dtype.Value, shape.Select(d => (long)d).ToArray(), (long)begin, (long)end);
+            throw Error(file, $"tensor {Q(name)}: data_offsets [{begin}, {end}] are beyond any file size", name);
+        return new SafetensorsTensorInfo(name, dtype.Value, shape, (long)begin, (long)end);
     }
 
-    static ulong[] ReadUnsignedArray(ref Utf8JsonReader reader, string name, string field, string file)
+    static SafetensorsDType ParseDType(ref Utf8JsonReader reader, string name, string file)
+    {
+        foreach (var (utf8, dtype) in DTypeNames)
+            if (reader.ValueTextEquals(utf8)) return dtype;
+        throw Error(file, $"tensor {Q(name)}: unknown dtype '{Truncate(reader.GetString()!)}'", name);
+    }
+
+    /// <summary>Reads an array of unsigned integers into <paramref name="values"/> (a reused buffer).</summary>
+    static void ReadUnsignedArray(ref Utf8JsonReader reader, string name, string field, string file, List<ulong> values)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
-            throw Error(file, $"tensor '{name}': {field} must be an array of non-negative integers, found {Describe(reader)}", name);
-        var values = new List<ulong>();
+            throw Error(file, $"tensor {Q(name)}: {field} must be an array of non-negative integers, found {Describe(reader)}", name);
+        values.Clear();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt64(out var v))
-                throw Error(file, $"tensor '{name}': {field} must hold non-negative integers, found {Describe(reader)}", name);
+                throw Error(file, $"tensor {Q(name)}: {field} must hold non-negative integers, found {Describe(reader)}", name);
             values.Add(v);
         }
-        return [.. values];
     }
 
     /// <summary>Data offsets must tile the data section exactly: sorted by offset, no gap, no overlap, ending at the file end.</summary>
@@ -244,14 +269,14 @@ public sealed class SafetensorsHeader
             if (t.Begin != expected)
             {
                 var problem = t.Begin > expected ? $"leave a gap (previous data ends at {expected})" : $"overlap the previous tensor (which ends at {expected})";
-                throw Error(file, $"tensor '{t.Name}': data_offsets [{t.Begin}, {t.End}] {problem}", t.Name);
+                throw Error(file, $"tensor {Q(t.Name)}: data_offsets [{t.Begin}, {t.End}] {problem}", t.Name);
             }
             expected = t.End;
         }
         if (expected > dataLength)
         {
             var last = tensors[^1];
-            throw Error(file, $"tensor '{last.Name}': data_offsets [{last.Begin}, {last.End}] run past the end of the data section ({dataLength} bytes); the file is truncated", last.Name);
+            throw Error(file, $"tensor {Q(last.Name)}: data_offsets [{last.Begin}, {last.End}] run past the end of the data section ({dataLength} bytes); the file is truncated", last.Name);
         }
         if (expected < dataLength)
             throw Error(file, $"the data section has {dataLength} bytes but the tensors cover {expected}: {dataLength - expected} trailing bytes");
@@ -263,7 +288,7 @@ public sealed class SafetensorsHeader
         return wide == 0;
     }
 
-    static string FormatShape(ulong[] shape) => "[" + string.Join(", ", shape) + "]";
+    static string FormatShape<T>(IEnumerable<T> shape) => "[" + string.Join(", ", shape) + "]";
 
     static string Describe(Utf8JsonReader reader) => reader.TokenType switch
     {
@@ -277,8 +302,29 @@ public sealed class SafetensorsHeader
         var t => t.ToString(),
     };
 
-    static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    static string Truncate(string s) => Printable(s, 40);
+
+    static string Q(string name) => "'" + Printable(name) + "'";
+
+    /// <summary>
+    /// A name from an untrusted file made safe to print on one line: control characters escaped as \uXXXX
+    /// and long names shortened with "…".
+    /// </summary>
+    public static string Printable(string text, int maxLength = 120)
+    {
+        bool clean = text.Length <= maxLength;
+        foreach (var c in text) if (char.IsControl(c)) { clean = false; break; }
+        if (clean) return text;
+        var sb = new StringBuilder();
+        foreach (var c in text)
+        {
+            if (sb.Length >= maxLength) { sb.Append('…'); break; }
+            if (char.IsControl(c)) sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
 
     internal static SafetensorsException Error(string file, string message, string? tensor = null) =>
-        new($"{file}: {message}.", file, tensor);
+        new($"{file}: {message.TrimEnd('.')}.", file, tensor);
 }

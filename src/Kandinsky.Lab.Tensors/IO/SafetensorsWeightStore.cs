@@ -44,11 +44,11 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
     }
 
     public SafetensorsTensorInfo Info(string key) => _owner.TryGetValue(key, out var f) ? f.Info(key)
-        : throw new KeyNotFoundException($"{Source}: no tensor named '{key}'.");
+        : throw new KeyNotFoundException($"{Source}: no tensor named '{P(key)}'.");
 
     /// <summary>The file holding <paramref name="key"/> (for reading non-float data with its typed methods).</summary>
     public SafetensorsFile FileOf(string key) => _owner.TryGetValue(key, out var f) ? f
-        : throw new KeyNotFoundException($"{Source}: no tensor named '{key}'.");
+        : throw new KeyNotFoundException($"{Source}: no tensor named '{P(key)}'.");
 
     /// <summary>
     /// Opens a <c>.safetensors</c> file, a <c>.safetensors.index.json</c>, or a component folder holding one of
@@ -97,7 +97,7 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
             {
                 var shardPath = ResolveShard(indexPath, folder, shard);
                 if (!File.Exists(shardPath))
-                    throw new SafetensorsException($"{indexPath}: shard '{shard}' does not exist ({shardPath}).", indexPath);
+                    throw new SafetensorsException($"{indexPath}: shard '{P(shard)}' does not exist ({shardPath}).", indexPath);
                 var file = SafetensorsFile.Open(shardPath);
                 files.Add(file);
                 byShard[shard] = file;
@@ -108,16 +108,20 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
                 foreach (var name in file.Names)
                 {
                     if (owner.TryGetValue(name, out var other))
-                        problems.Add($"'{name}' is present in both {Path.GetFileName(other.Path)} and {shard}");
-                    else owner[name] = file;
+                    {
+                        // In two shards: the weight_map can name only one of them, so that is the one problem to report.
+                        problems.Add($"'{P(name)}' is present in both {P(Path.GetFileName(other.Path))} and {P(shard)}");
+                        continue;
+                    }
+                    owner[name] = file;
                     if (!weightMap.TryGetValue(name, out var listed))
-                        problems.Add($"'{name}' is in {shard} but not in the weight_map");
-                    else if (listed != shard && !problems.Any(p => p.StartsWith($"'{name}' is present", StringComparison.Ordinal)))
-                        problems.Add($"'{name}' is in {shard} but the weight_map puts it in {listed}");
+                        problems.Add($"'{P(name)}' is in {P(shard)} but not in the weight_map");
+                    else if (listed != shard && !(byShard.TryGetValue(listed, out var named) && named.Contains(name)))
+                        problems.Add($"'{P(name)}' is in {P(shard)} but the weight_map puts it in {P(listed)}");
                 }
             foreach (var (name, shard) in weightMap)
                 if (!byShard[shard].Contains(name))
-                    problems.Add($"the weight_map puts '{name}' in {shard}, which has no such tensor");
+                    problems.Add($"the weight_map puts '{P(name)}' in {P(shard)}, which has no such tensor");
             if (problems.Count > 0)
                 throw new SafetensorsException($"{indexPath}: the index does not match its shards: {string.Join("; ", problems.Take(10))}" +
                                                (problems.Count > 10 ? $"; and {problems.Count - 10} more." : "."), indexPath);
@@ -133,10 +137,10 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
     static string ResolveShard(string indexPath, string folder, string shard)
     {
         if (shard.Length == 0 || Path.IsPathRooted(shard) || shard.Split('/', '\\').Contains(".."))
-            throw new SafetensorsException($"{indexPath}: shard path '{shard}' must be a file name inside the checkpoint folder.", indexPath);
+            throw new SafetensorsException($"{indexPath}: shard path '{P(shard)}' must be a file name inside the checkpoint folder.", indexPath);
         var full = Path.GetFullPath(Path.Combine(folder, shard));
         if (!full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new SafetensorsException($"{indexPath}: shard path '{shard}' leaves the checkpoint folder.", indexPath);
+            throw new SafetensorsException($"{indexPath}: shard path '{P(shard)}' leaves the checkpoint folder.", indexPath);
         return full;
     }
 
@@ -144,7 +148,14 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
     static Dictionary<string, string> ReadWeightMap(string indexPath)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(indexPath); }
+        try
+        {
+            // An index lists names only; anything past the header cap is not an index worth reading into memory.
+            var length = new FileInfo(indexPath).Length;
+            if (length > SafetensorsHeader.MaxHeaderLength)
+                throw new SafetensorsException($"{indexPath}: the index is {length:N0} bytes, over the {SafetensorsHeader.MaxHeaderLength:N0}-byte limit.", indexPath);
+            bytes = File.ReadAllBytes(indexPath);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SafetensorsException($"{indexPath}: cannot read the index: {e.Message}", indexPath, inner: e);
@@ -159,7 +170,7 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var key = reader.GetString()!;
-                if (!seen.Add(key)) throw new SafetensorsException($"{indexPath}: duplicate key '{key}'.", indexPath);
+                if (!seen.Add(key)) throw new SafetensorsException($"{indexPath}: duplicate key '{P(key)}'.", indexPath);
                 reader.Read();
                 if (key != "weight_map") { reader.Skip(); continue; }
                 if (reader.TokenType != JsonTokenType.StartObject)
@@ -170,9 +181,9 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
                     var name = reader.GetString()!;
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
-                        throw new SafetensorsException($"{indexPath}: weight_map entry '{name}' must name a shard file.", indexPath, name);
+                        throw new SafetensorsException($"{indexPath}: weight_map entry '{P(name)}' must name a shard file.", indexPath, name);
                     if (!map.TryAdd(name, reader.GetString()!))
-                        throw new SafetensorsException($"{indexPath}: tensor '{name}' is listed twice in the weight_map.", indexPath, name);
+                        throw new SafetensorsException($"{indexPath}: tensor '{P(name)}' is listed twice in the weight_map.", indexPath, name);
                 }
             }
             while (reader.Read()) { }
@@ -183,6 +194,8 @@ public sealed class SafetensorsWeightStore : IWeightStore, IDisposable
         }
         return map ?? throw new SafetensorsException($"{indexPath}: the index has no weight_map.", indexPath);
     }
+
+    static string P(string text) => SafetensorsHeader.Printable(text);
 
     public void Dispose()
     {

@@ -117,17 +117,27 @@ public sealed class WeightCursor
             .Where(k => !_session.Requested.Contains(k) && !_session.Ignored.Any(i => k == i || k.StartsWith(i + ".", StringComparison.Ordinal)))
             .Order(StringComparer.Ordinal).ToList();
         if (_session.Missing.Count == 0 && unused.Count == 0 && _session.Misshaped.Count == 0) return;
-        var sb = new StringBuilder($"Weights of {_session.Component} do not match the checkpoint:");
-        void Section(string title, List<string> items)
+        var checkpoint = _session.Store is SafetensorsWeightStore file ? " " + file.Source : "";
+        var sb = new StringBuilder($"Weights of {_session.Component} do not match the checkpoint{checkpoint}:");
+        void Section(string title, List<string> items, Func<string, string>? describe = null)
         {
             if (items.Count == 0) return;
             sb.Append($"\n  {title} ({items.Count}):");
-            foreach (var i in items) sb.Append("\n    ").Append(i);
+            foreach (var i in items) sb.Append("\n    ").Append(describe == null ? i : describe(i));
         }
         Section("missing", _session.Missing);
-        Section("unused", unused);
+        Section("unused", unused, DescribeStored);
         Section("mis-shaped", _session.Misshaped);
         throw new WeightLoadException(sb.ToString(), _session.Missing, unused, _session.Misshaped);
+    }
+
+    /// <summary>An unused key with its stored shape and dtype (and its shard, for a sharded checkpoint).</summary>
+    string DescribeStored(string key)
+    {
+        if (_session.Store is not SafetensorsWeightStore store) return key;
+        var info = store.Info(key);
+        var shard = store.Files.Count > 1 ? $" in {Path.GetFileName(store.FileOf(key).Path)}" : "";
+        return $"{key} ({info.DType.HeaderName()} {info.ShapeString}{shard})";
     }
 
     sealed class Session(IWeightStore store, string component)

@@ -27,29 +27,35 @@ internal sealed unsafe class PackedConvWeight
     public int KernelW { get; }
     /// <summary>Reduction length C·kh·kw.</summary>
     public int K => InChannels * KernelH * KernelW;
-    /// <summary>[⌈O/MR⌉·K·MR] floats; freed with this object (the storage has a finalizer).</summary>
+    /// <summary>[⌈O/MR⌉·K·MR] floats (channels [p·MR, p·MR + MR) start at float p·MR·K); freed with this object (the storage has a finalizer).</summary>
     public Tensor Panels { get; }
-
-    /// <summary>Panel holding output channels [p·MR, p·MR + MR).</summary>
-    public float* Panel(int p) => Panels.Data + (long)p * K * Kernel.MR;
 }
 
 /// <summary>
 /// Conv2d (groups = 1) as an implicit GEMM: Y[n][O, P] = W[O, K] · im2col(X[n])[K, P] with P = OH·OW.
 /// Weights are packed once per weight tensor (a weak cache keyed by the tensor object); the im2col
-/// operand is built per output tile in blocks of <see cref="KC"/> rows, so memory stays a few hundred KB
-/// per thread at any image size. Output tiles (channel block × column block, columns running over all
-/// images) are the unit of threading; every output element is one FMA chain in k order, so results are
-/// bit-identical for any thread count.
+/// operand is built per output tile in blocks of <see cref="KC"/> rows (never the whole image: scratch is
+/// the tile, a few MB at most, at any image size). Output tiles (channel group × column block, columns running
+/// over all images) are the unit of threading and accumulate in a private buffer before the bias is added on
+/// the way out; every output element is one FMA chain in k order, so results are bit-identical for any
+/// thread count.
 /// </summary>
 internal static unsafe class ConvKernel
 {
-    /// <summary>Rows of the im2col block (reduction depth per pass): KC×NR floats of B stay in L1.</summary>
+    /// <summary>Rows of the im2col block (reduction depth per pass): a KC×NR micro panel of B stays in L1.</summary>
     const int KC = 256;
-    /// <summary>Target output channels per tile: the tile's A block (MB×KC) stays in L2.</summary>
-    const int TargetMB = 192;
-    /// <summary>Target output columns per tile: the im2col block (KC×NC) stays in L2.</summary>
-    const int TargetNC = 192;
+    /// <summary>Output channels per inner block: its A block (MB×KC) and C block (MB×NC) stay in L2.</summary>
+    const int MB = 192;
+    /// <summary>
+    /// Target output columns per tile. Wide tiles re-read the weights (often larger than L3) fewer times:
+    /// weight traffic is |W|·columns/NC.
+    /// </summary>
+    const int TargetNC = 512;
+    /// <summary>
+    /// A tile spans all output channels (each im2col block is packed once and used by every channel: im2col
+    /// work is |im2col|·channel groups) unless that leaves fewer tiles than this; then channels are split.
+    /// </summary>
+    const int MinTiles = 4;
 
     static readonly ConditionalWeakTable<Tensor, PackedConvWeight> Cache = new();
 
@@ -103,9 +109,9 @@ internal static unsafe class ConvKernel
     /// <summary>One convolution call: geometry, tiling and the per-tile loop.</summary>
     sealed class ConvJob
     {
-        readonly float* _x, _y, _bias;
+        readonly float* _x, _y, _bias, _panels;
         readonly long _sN, _sC, _sH, _sW;
-        readonly int _h, _w, _oh, _ow, _p, _stride, _pad, _o, _k, _columns, _mb, _nc, _nBlocks;
+        readonly int _h, _w, _oh, _ow, _p, _stride, _pad, _o, _k, _columns, _groupRows, _nc, _nBlocks;
         readonly PackedConvWeight _weight;
         readonly MicroKernel _kernel;
 
@@ -119,17 +125,18 @@ internal static unsafe class ConvKernel
             _stride = stride;
             _pad = padding;
             _weight = weight;
+            _panels = weight.Panels.Data;
             _kernel = weight.Kernel;
             _o = weight.OutChannels;
             _k = weight.K;
             _columns = checked(x.Size(0) * _p);
             _bias = bias;
             int mr = _kernel.MR, nr = _kernel.NR;
-            int mBlocks = (_o + TargetMB - 1) / TargetMB;
-            _mb = RoundUp((_o + mBlocks - 1) / mBlocks, mr);
             _nBlocks = (_columns + TargetNC - 1) / TargetNC;
             _nc = RoundUp((_columns + _nBlocks - 1) / _nBlocks, nr);
-            Tiles = ((_o + _mb - 1) / _mb) * _nBlocks;
+            int groups = Math.Clamp((MinTiles + _nBlocks - 1) / _nBlocks, 1, (_o + mr - 1) / mr);
+            _groupRows = RoundUp((_o + groups - 1) / groups, mr);
+            Tiles = ((_o + _groupRows - 1) / _groupRows) * _nBlocks;
         }
 
         public int Tiles { get; }
@@ -137,52 +144,53 @@ internal static unsafe class ConvKernel
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunTile(int tile)
         {
-            int m0 = tile / _nBlocks * _mb, mEnd = Math.Min(_o, m0 + _mb);
+            int m0 = tile / _nBlocks * _groupRows, mEnd = Math.Min(_o, m0 + _groupRows);
             int g0 = tile % _nBlocks * _nc, nc = Math.Min(_columns - g0, _nc);
-            int mr = _kernel.MR, nr = _kernel.NR, ldb = RoundUp(nc, nr);
-            nuint bytes = (nuint)((long)KC * ldb * sizeof(float));
-            float* im2col = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+            int mr = _kernel.MR, nr = _kernel.NR, ncPad = RoundUp(nc, nr), rows = RoundUp(mEnd - m0, mr);
+            // C accumulates in a private tile whose row stride is not a large power of two (an output row
+            // stride like 64·64 floats would put every row of a micro tile in the same cache sets).
+            int ldc = ncPad + 16;
+            long cFloats = (long)rows * ldc, bFloats = (long)KC * ncPad;
+            float* scratch = (float*)NativeMemory.AlignedAlloc((nuint)((cFloats + bFloats) * sizeof(float)), 64);
             try
             {
-                NativeMemory.Clear(im2col, bytes); // the pad columns past nc stay zero
+                float* c = scratch, im2col = c + cFloats;
                 var segments = RowSegments(g0, nc);
-                for (int k0 = 0; k0 < _k; k0 += KC)
+                for (int k0 = 0; k0 < _k || k0 == 0; k0 += KC)
                 {
                     int kc = Math.Min(KC, _k - k0);
-                    PackIm2Col(im2col, ldb, k0, kc, segments);
-                    for (int j = 0; j < nc; j += nr)
-                        for (int m = m0; m < mEnd; m += mr)
-                            MultiplyMicroTile(_weight.Panel(m / mr) + (long)k0 * mr, im2col + j, ldb, kc, m, Math.Min(mr, mEnd - m), g0 + j, Math.Min(nr, nc - j), accumulate: k0 > 0);
+                    PackIm2Col(im2col, nc, ncPad, k0, kc, segments);
+                    // Per channel block, a B micro panel (kc×NR) stays in L1 while the A block (MB×KC) streams from L2.
+                    for (int mb = 0; mb < rows; mb += MB)
+                        for (int j = 0; j < ncPad; j += nr)
+                            for (int m = mb; m < Math.Min(rows, mb + MB); m += mr)
+                                _kernel.Run(kc, _panels + (long)(m0 + m) * _k + (long)k0 * mr, mr, im2col + (long)j * kc, nr, c + (long)m * ldc + j, ldc, mr, nr, accumulate: k0 > 0);
+                    if (_k == 0) break;
                 }
-                if (_k == 0) ZeroTile(m0, mEnd, g0, nc);
-                if (_bias != null) AddBias(m0, mEnd, g0, nc);
+                StoreTile(c, ldc, m0, mEnd, g0, nc);
             }
             finally
             {
-                NativeMemory.AlignedFree(im2col);
+                NativeMemory.AlignedFree(scratch);
             }
         }
 
-        /// <summary>C[m.., g..] (+)= A·B for one micro tile; columns that cross into the next image go through a scratch tile.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void MultiplyMicroTile(float* a, float* b, int ldb, int kc, int m, int mr, int g, int nr, bool accumulate)
+        /// <summary>Copies the tile to Y [N, O, P] image by image, adding the bias.</summary>
+        void StoreTile(float* c, int ldc, int m0, int mEnd, int g0, int nc)
         {
-            int n = g / _p, p = g % _p;
-            if (p + nr <= _p)
+            for (int j = 0; j < nc;)
             {
-                _kernel.Run(kc, a, _kernel.MR, b, ldb, _y + ((long)n * _o + m) * _p + p, _p, mr, nr, accumulate);
-                return;
+                int g = g0 + j, n = g / _p, p = g % _p, len = Math.Min(_p - p, nc - j);
+                for (int m = m0; m < mEnd; m++)
+                {
+                    var src = new ReadOnlySpan<float>(c + (long)(m - m0) * ldc + j, len);
+                    var dst = new Span<float>(_y + ((long)n * _o + m) * _p + p, len);
+                    if (_bias != null) TensorPrimitives.Add(src, _bias[m], dst);
+                    else src.CopyTo(dst);
+                }
+                j += len;
             }
-            float* tile = stackalloc float[mr * nr];
-            if (accumulate)
-                for (int j = 0; j < nr; j++)
-                    for (int r = 0; r < mr; r++) tile[r * nr + j] = *OutputAt(m + r, g + j);
-            _kernel.Run(kc, a, _kernel.MR, b, ldb, tile, nr, mr, nr, accumulate);
-            for (int j = 0; j < nr; j++)
-                for (int r = 0; r < mr; r++) *OutputAt(m + r, g + j) = tile[r * nr + j];
         }
-
-        float* OutputAt(int channel, int column) => _y + ((long)(column / _p) * _o + channel) * _p + column % _p;
 
         /// <summary>Runs of consecutive columns inside one output row: (image, oy, ox0, length, offset in the block).</summary>
         (int N, int Oy, int Ox, int Length, int Offset)[] RowSegments(int g0, int nc)
@@ -198,22 +206,21 @@ internal static unsafe class ConvKernel
             return [.. list];
         }
 
-        /// <summary>im2col rows [k0, k0 + kc) for the block's columns into <paramref name="dst"/> (row stride ldb).</summary>
+        /// <summary>im2col rows [k0, k0 + kc) for the block's columns as B panels [ncPad/NR][kc][NR], zero past nc.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void PackIm2Col(float* dst, int ldb, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
+        void PackIm2Col(float* dst, int nc, int ncPad, int k0, int kc, (int N, int Oy, int Ox, int Length, int Offset)[] segments)
         {
             int kh = _weight.KernelH, kw = _weight.KernelW;
             for (int kk = 0; kk < kc; kk++)
             {
                 int k = k0 + kk, ci = k / (kh * kw), r = k % (kh * kw), ky = r / kw, kx = r % kw;
-                float* row = dst + (long)kk * ldb;
+                var row = new PanelRow(dst, kc, kk, _kernel.NR);
                 foreach (var s in segments)
                 {
-                    float* d = row + s.Offset;
                     int iy = s.Oy * _stride - _pad + ky;
                     if ((uint)iy >= (uint)_h)
                     {
-                        new Span<float>(d, s.Length).Clear();
+                        row.Zero(s.Offset, s.Length);
                         continue;
                     }
                     float* src = _x + s.N * _sN + ci * _sC + iy * _sH;
@@ -222,39 +229,47 @@ internal static unsafe class ConvKernel
                     {
                         // Valid t: 0 ≤ ix0 + t < W; zero padding either side.
                         int lo = Math.Clamp(-ix0, 0, s.Length), hi = Math.Clamp(_w - ix0, lo, s.Length);
-                        new Span<float>(d, lo).Clear();
-                        new ReadOnlySpan<float>(src + ix0 + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
-                        new Span<float>(d + hi, s.Length - hi).Clear();
+                        row.Zero(s.Offset, lo);
+                        row.Copy(s.Offset + lo, src + ix0 + lo, hi - lo);
+                        row.Zero(s.Offset + hi, s.Length - hi);
                     }
                     else
                     {
                         for (int t = 0; t < s.Length; t++)
                         {
                             int ix = ix0 + t * _stride;
-                            d[t] = (uint)ix < (uint)_w ? src[ix * _sW] : 0f;
+                            *row.At(s.Offset + t) = (uint)ix < (uint)_w ? src[ix * _sW] : 0f;
                         }
                     }
                 }
+                row.Zero(nc, ncPad - nc);
+            }
+        }
+    }
+
+    /// <summary>Row kk of a block of B panels [cols/NR][kc][NR], addressed by block column.</summary>
+    readonly struct PanelRow(float* panels, int kc, int kk, int nr)
+    {
+        public float* At(int col) => panels + ((long)(col / nr) * kc + kk) * nr + col % nr;
+
+        /// <summary>Copies <paramref name="len"/> floats to columns [col, col + len), split at panel boundaries.</summary>
+        public void Copy(int col, float* src, int len)
+        {
+            while (len > 0)
+            {
+                int run = Math.Min(len, nr - col % nr);
+                new ReadOnlySpan<float>(src, run).CopyTo(new Span<float>(At(col), run));
+                col += run; src += run; len -= run;
             }
         }
 
-        void ZeroTile(int m0, int mEnd, int g0, int nc)
+        public void Zero(int col, int len)
         {
-            for (int m = m0; m < mEnd; m++)
-                for (int j = 0; j < nc; j++) *OutputAt(m, g0 + j) = 0f;
-        }
-
-        void AddBias(int m0, int mEnd, int g0, int nc)
-        {
-            for (int j = 0; j < nc;)
+            while (len > 0)
             {
-                int g = g0 + j, p = g % _p, len = Math.Min(_p - p, nc - j);
-                for (int m = m0; m < mEnd; m++)
-                {
-                    var run = new Span<float>(OutputAt(m, g), len);
-                    TensorPrimitives.Add(run, _bias[m], run);
-                }
-                j += len;
+                int run = Math.Min(len, nr - col % nr);
+                new Span<float>(At(col), run).Clear();
+                col += run; len -= run;
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -13,6 +14,16 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 /// Entry points: <see cref="Sgemm"/> (BLAS-like, packs B per call); <see cref="Run"/> (threaded, with a
 /// pre-packed B, bias and beta); <see cref="RunRows"/> (single-threaded on a row range, for callers that
 /// thread over their own output tiles, e.g. convolution or attention).
+/// <para>Typical use by a layer with weights W [N, K] (Linear [out, in], conv [Cout, Cin·kh·kw]):</para>
+/// <code>
+/// var w = PackedB.ForWeight(weight);            // packed once per weight tensor, cached (F32/F16/BF16)
+/// Gemm.Run(new StridedA(x, ldx, 1), rows, w, y, ldy, bias: b);       // y[rows, N] = x[rows, K]·Wᵀ + b, threaded
+/// Parallelism.For(chunks, i => Gemm.RunRows(src, r0(i), r1(i), w, y, ldy, bias: b)); // your own threading
+/// </code>
+/// A can be any strided matrix (<see cref="StridedA"/>) or a custom <see cref="GemmASource"/> that writes
+/// MR-row panels itself (implicit im2col); C may be written transposed (cColStride, e.g. NCHW output).
+/// Small per-call B operands (attention keys) can be packed into reusable memory with
+/// <see cref="PackedB.PackInto"/>.
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -20,9 +31,9 @@ public static unsafe class Gemm
     public const int MR = GemmMicroKernel.MR;
     /// <summary>Columns of a micro-tile; B panels are NR columns wide.</summary>
     public const int NR = GemmMicroKernel.NR;
-    /// <summary>Depth of a K block: one kc × NR B panel (16 KiB) stays in L1 while MR-row A panels stream past it.</summary>
-    public const int KC = 256;
-    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (144 KiB) stay in the 1 MiB L2.</summary>
+    /// <summary>Maximum depth of a K block: one kc × NR B panel (24 KiB) stays in the 48 KiB L1 while MR-row A panels stream past it.</summary>
+    public const int KC = 384;
+    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (216 KiB) stay in the 1 MiB L2.</summary>
     internal const int MC = 144;
     /// <summary>Output columns per thread task (a multiple of NR).</summary>
     internal const int NC = 512;
@@ -60,9 +71,24 @@ public static unsafe class Gemm
         if (lda < (transA ? m : k) || ldb < (transB ? k : n) || ldc < n)
             throw new ArgumentException($"Gemm.Sgemm: leading dimensions too small for m={m}, n={n}, k={k} (transA={transA}, transB={transB}): lda={lda}, ldb={ldb}, ldc={ldc}.");
         if (m == 0 || n == 0) return;
-        using var packed = PackedB.Pack(b, k, n, transB ? 1 : ldb, transB ? ldb : 1);
-        Run(new StridedA(a, transA ? 1 : lda, transA ? lda : 1), m, packed, c, ldc, alpha, beta);
+        long rowStride = transB ? 1 : ldb, colStride = transB ? ldb : 1;
+        var src = new StridedA(a, transA ? 1 : lda, transA ? lda : 1);
+        long length = PackedB.PackedLength(k, n);
+        if (length > SmallPackLength)
+        {
+            using var packed = PackedB.Pack(b, k, n, rowStride, colStride);
+            Run(src, m, packed, c, ldc, alpha, beta);
+            return;
+        }
+        // Small B: pack into this thread's scratch instead of allocating native memory per call.
+        var scratch = t_bBuffer ??= GC.AllocateUninitializedArray<float>(SmallPackLength, pinned: true);
+        float* buffer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
+        Run(src, m, PackedB.PackInto(buffer, length, b, DType.F32, k, n, rowStride, colStride), c, ldc, alpha, beta);
     }
+
+    /// <summary>Largest B (in floats, 256 KiB) that <see cref="Sgemm"/> packs into per-thread scratch.</summary>
+    const int SmallPackLength = 64 * 1024;
+    [ThreadStatic] static float[]? t_bBuffer;
 
     /// <summary>
     /// C[i, j] = alpha·Σₚ A[i, p]·B[p, j] + beta·C[i, j] + bias[j] for i &lt; <paramref name="m"/>, on
@@ -77,7 +103,7 @@ public static unsafe class Gemm
         if (m == 0 || b.N == 0) return;
         nint cp = (nint)c, biasp = (nint)bias;
         // With several column chunks per row block, pack A once up front instead of once per chunk.
-        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b.K) : null;
+        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b) : null;
         nint ap = (nint)aPacked;
         try
         {
@@ -106,12 +132,12 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// All of A packed (in parallel): row block mb, K block kb at mb·MC·K + kb·KC·(block rows rounded up to MR).
-    /// Free with NativeMemory.AlignedFree.
+    /// All of A packed (in parallel) for the K blocks of <paramref name="b"/>: row block mb, K block kb at
+    /// mb·MC·K + BlockStart(kb)·(block rows rounded up to MR). Free with NativeMemory.AlignedFree.
     /// </summary>
-    static float* PackA(GemmASource a, int m, int k)
+    static float* PackA(GemmASource a, int m, PackedB b)
     {
-        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC;
+        int mBlocks = (m + MC - 1) / MC, kBlocks = b.KBlocks, k = b.K;
         if (kBlocks == 0) return null;
         var packed = (float*)NativeMemory.AlignedAlloc((nuint)((long)mBlocks * MC * k * sizeof(float)), 64);
         nint p = (nint)packed;
@@ -119,7 +145,7 @@ public static unsafe class Gemm
         {
             int mb = t / kBlocks, kb = t % kBlocks;
             int rows = Math.Min(MC, m - mb * MC), rowsPadded = (rows + MR - 1) / MR * MR;
-            a.Pack(mb * MC, rows, kb * KC, Math.Min(KC, k - kb * KC), (float*)p + (long)mb * MC * k + (long)kb * KC * rowsPadded);
+            a.Pack(mb * MC, rows, b.BlockStart(kb), b.BlockDepth(kb), (float*)p + (long)mb * MC * k + (long)b.BlockStart(kb) * rowsPadded);
         });
         return packed;
     }
@@ -146,7 +172,9 @@ public static unsafe class Gemm
     {
         int rows = i1 - i0;
         if (rows <= 0 || j1 <= j0) return;
-        PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
+        // beta = 0 without bias: the first K block stores instead of accumulating, so C is never read.
+        bool overwriteFirst = beta == 0f && bias == null && b.K > 0;
+        if (!overwriteFirst) PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
         if (b.K == 0) return;
         int panelsM = (rows + MR - 1) / MR;
         float* abuf = aBlock == null ? ABuffer(panelsM * MR * KC) : null;
@@ -155,8 +183,9 @@ public static unsafe class Gemm
         for (int kb = 0; kb < b.KBlocks; kb++)
         {
             int kc = b.BlockDepth(kb);
-            if (aBlock == null) a.Pack(i0, rows, kb * KC, kc, abuf);
-            else abuf = aBlock + (long)kb * KC * panelsM * MR;
+            bool overwrite = overwriteFirst && kb == 0;
+            if (aBlock == null) a.Pack(i0, rows, b.BlockStart(kb), kc, abuf);
+            else abuf = aBlock + (long)b.BlockStart(kb) * panelsM * MR;
             for (int jp = j0 / NR; jp * NR < j1; jp++)
             {
                 float* bp = b.Panel(kb, jp);
@@ -167,9 +196,9 @@ public static unsafe class Gemm
                     float* ap = abuf + (long)q * MR * kc;
                     float* ct = c + (i0 + (long)q * MR) * ldc + jp * NR * cs;
                     if (mr == MR && nr == NR && cs == 1)
-                        GemmMicroKernel.Run(kernel, kc, ap, bp, ct, (nint)ldc, alpha);
+                        GemmMicroKernel.Run(kernel, kc, ap, bp, ct, (nint)ldc, alpha, overwrite);
                     else
-                        EdgeTile(kernel, kc, ap, bp, ct, ldc, cs, alpha, mr, nr, edge);
+                        EdgeTile(kernel, kc, ap, bp, ct, ldc, cs, alpha, overwrite, mr, nr, edge);
                 }
             }
         }
@@ -177,30 +206,38 @@ public static unsafe class Gemm
 
     /// <summary>A partial (or strided-output) tile: run the full kernel into a scratch tile, then add the valid part with the same FMA.</summary>
     static void EdgeTile(GemmKernelKind kernel, int kc, float* ap, float* bp, float* ct, long ldc, long cs,
-        float alpha, int mr, int nr, float* scratch)
+        float alpha, bool overwrite, int mr, int nr, float* scratch)
     {
-        new Span<float>(scratch, MR * NR).Clear();
-        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, mr);
+        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, overwrite: true, mr);
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++)
             {
                 ref float cij = ref ct[r * ldc + j * cs];
-                cij = MathF.FusedMultiplyAdd(scratch[r * NR + j], alpha, cij);
+                cij = overwrite ? scratch[r * NR + j] * alpha : MathF.FusedMultiplyAdd(scratch[r * NR + j], alpha, cij);
             }
     }
 
-    /// <summary>C = beta·C + bias on the tile before the K blocks accumulate into it.</summary>
+    /// <summary>C = beta·C + bias on the tile before the K blocks accumulate into it (beta = 0 ignores C).</summary>
     static void PrepareC(float* c, long ldc, long cs, float beta, float* bias, int i0, int i1, int j0, int j1)
     {
         if (beta == 1f && bias == null) return;
+        int width = j1 - j0;
         for (int i = i0; i < i1; i++)
         {
-            float* row = c + i * ldc;
-            for (int j = j0; j < j1; j++)
+            float* row = c + i * ldc + j0 * cs;
+            if (cs == 1)
+            {
+                var r = new Span<float>(row, width);
+                if (beta == 0f) r.Clear();
+                else if (beta != 1f) TensorPrimitives.Multiply(r, beta, r);
+                if (bias != null) TensorPrimitives.Add(r, new ReadOnlySpan<float>(bias + j0, width), r);
+                continue;
+            }
+            for (int j = 0; j < width; j++)
             {
                 ref float cij = ref row[j * cs];
                 float scaled = beta == 0f ? 0f : beta == 1f ? cij : beta * cij;
-                cij = bias == null ? scaled : scaled + bias[j];
+                cij = bias == null ? scaled : scaled + bias[j0 + j];
             }
         }
     }

@@ -8,9 +8,10 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 internal enum GemmKernelKind { Scalar, Avx2Fma, Avx512 }
 
 /// <summary>
-/// Register-blocked micro-kernels: C[0..rows, 0..NR] += alpha · Ā·B̄ over one packed A panel (kc × MR,
+/// Register-blocked micro-kernels: C[0..rows, 0..NR] (+)= alpha · Ā·B̄ over one packed A panel (kc × MR,
 /// element (p, r) at a[p·MR + r]) and one packed B panel (kc × NR, element (p, j) at b[p·NR + j]).
-/// Every output element is one FMA chain over p in order, then one FMA into C, so a tile gives the same bits
+/// Every output element is one FMA chain over p in order, then one FMA into C (or one multiply when
+/// overwriting), so a tile gives the same bits
 /// wherever it sits in the matrix, however the work is split between threads, and whichever SIMD kernel
 /// (AVX-512 or AVX2) computes it.
 /// </summary>
@@ -41,34 +42,34 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>A full MR × NR tile.</summary>
-    public static void Run(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha)
+    public static void Run(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
     {
         switch (kind)
         {
             case GemmKernelKind.Avx512:
-                Avx512(kc, a, b, c, ldc, alpha);
+                Avx512(kc, a, b, c, ldc, alpha, overwrite);
                 break;
             case GemmKernelKind.Avx2Fma:
-                Avx2Fma(kc, a, b, c, ldc, alpha);
-                Avx2Fma(kc, a + HalfMR, b, c + HalfMR * ldc, ldc, alpha);
+                Avx2Fma(kc, a, b, c, ldc, alpha, overwrite);
+                Avx2Fma(kc, a + HalfMR, b, c + HalfMR * ldc, ldc, alpha, overwrite);
                 break;
             default:
-                Scalar(kc, a, b, c, ldc, alpha, MR);
+                Scalar(kc, a, b, c, ldc, alpha, overwrite, MR);
                 break;
         }
     }
 
     /// <summary>The first <paramref name="rows"/> rows of a tile (the M tail): half the work when rows ≤ 6.</summary>
-    public static void RunRows(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha, int rows)
+    public static void RunRows(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite, int rows)
     {
-        if (kind == GemmKernelKind.Scalar) Scalar(kc, a, b, c, ldc, alpha, rows);
-        else if (rows <= HalfMR) Avx2Fma(kc, a, b, c, ldc, alpha);
-        else Run(kind, kc, a, b, c, ldc, alpha);
+        if (kind == GemmKernelKind.Scalar) Scalar(kc, a, b, c, ldc, alpha, overwrite, rows);
+        else if (rows <= HalfMR) Avx2Fma(kc, a, b, c, ldc, alpha, overwrite);
+        else Run(kind, kc, a, b, c, ldc, alpha, overwrite);
     }
 
     /// <summary>12×16 tile in 12 zmm accumulators: per k, one B load and twelve broadcasts feed 12 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx512(int kc, float* a, float* b, float* c, nint ldc, float alpha)
+    static void Avx512(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
     {
         for (int r = 0; r < MR; r++) Sse.Prefetch0(c + r * ldc); // the k loop hides the C tile's misses
         Vector512<float> c0 = default;
@@ -103,23 +104,23 @@ internal static unsafe class GemmMicroKernel
             b += NR;
         }
         var va = Vector512.Create(alpha);
-        Avx512F.Store(c + 0 * ldc, Avx512F.FusedMultiplyAdd(c0, va, Avx512F.LoadVector512(c + 0 * ldc)));
-        Avx512F.Store(c + 1 * ldc, Avx512F.FusedMultiplyAdd(c1, va, Avx512F.LoadVector512(c + 1 * ldc)));
-        Avx512F.Store(c + 2 * ldc, Avx512F.FusedMultiplyAdd(c2, va, Avx512F.LoadVector512(c + 2 * ldc)));
-        Avx512F.Store(c + 3 * ldc, Avx512F.FusedMultiplyAdd(c3, va, Avx512F.LoadVector512(c + 3 * ldc)));
-        Avx512F.Store(c + 4 * ldc, Avx512F.FusedMultiplyAdd(c4, va, Avx512F.LoadVector512(c + 4 * ldc)));
-        Avx512F.Store(c + 5 * ldc, Avx512F.FusedMultiplyAdd(c5, va, Avx512F.LoadVector512(c + 5 * ldc)));
-        Avx512F.Store(c + 6 * ldc, Avx512F.FusedMultiplyAdd(c6, va, Avx512F.LoadVector512(c + 6 * ldc)));
-        Avx512F.Store(c + 7 * ldc, Avx512F.FusedMultiplyAdd(c7, va, Avx512F.LoadVector512(c + 7 * ldc)));
-        Avx512F.Store(c + 8 * ldc, Avx512F.FusedMultiplyAdd(c8, va, Avx512F.LoadVector512(c + 8 * ldc)));
-        Avx512F.Store(c + 9 * ldc, Avx512F.FusedMultiplyAdd(c9, va, Avx512F.LoadVector512(c + 9 * ldc)));
-        Avx512F.Store(c + 10 * ldc, Avx512F.FusedMultiplyAdd(c10, va, Avx512F.LoadVector512(c + 10 * ldc)));
-        Avx512F.Store(c + 11 * ldc, Avx512F.FusedMultiplyAdd(c11, va, Avx512F.LoadVector512(c + 11 * ldc)));
+        Store(c + 0 * ldc, c0, va, overwrite);
+        Store(c + 1 * ldc, c1, va, overwrite);
+        Store(c + 2 * ldc, c2, va, overwrite);
+        Store(c + 3 * ldc, c3, va, overwrite);
+        Store(c + 4 * ldc, c4, va, overwrite);
+        Store(c + 5 * ldc, c5, va, overwrite);
+        Store(c + 6 * ldc, c6, va, overwrite);
+        Store(c + 7 * ldc, c7, va, overwrite);
+        Store(c + 8 * ldc, c8, va, overwrite);
+        Store(c + 9 * ldc, c9, va, overwrite);
+        Store(c + 10 * ldc, c10, va, overwrite);
+        Store(c + 11 * ldc, c11, va, overwrite);
     }
 
     /// <summary>6×16 tile (rows 0–5 of an MR-row panel) in 12 ymm accumulators: two B loads and six broadcasts feed 12 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx2Fma(int kc, float* a, float* b, float* c, nint ldc, float alpha)
+    static void Avx2Fma(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
     {
         for (int r = 0; r < HalfMR; r++)
         {
@@ -147,23 +148,28 @@ internal static unsafe class GemmMicroKernel
             b += NR;
         }
         var va = Vector256.Create(alpha);
-        Store(c + 0 * ldc, c00, c01, va);
-        Store(c + 1 * ldc, c10, c11, va);
-        Store(c + 2 * ldc, c20, c21, va);
-        Store(c + 3 * ldc, c30, c31, va);
-        Store(c + 4 * ldc, c40, c41, va);
-        Store(c + 5 * ldc, c50, c51, va);
+        Store(c + 0 * ldc, c00, c01, va, overwrite);
+        Store(c + 1 * ldc, c10, c11, va, overwrite);
+        Store(c + 2 * ldc, c20, c21, va, overwrite);
+        Store(c + 3 * ldc, c30, c31, va, overwrite);
+        Store(c + 4 * ldc, c40, c41, va, overwrite);
+        Store(c + 5 * ldc, c50, c51, va, overwrite);
     }
 
+    /// <summary>C row = alpha·acc (overwrite: the first K block when beta is 0) or C row + alpha·acc in one FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha)
+    static void Store(float* row, Vector512<float> acc, Vector512<float> alpha, bool overwrite) =>
+        Avx512F.Store(row, overwrite ? Avx512F.Multiply(acc, alpha) : Avx512F.FusedMultiplyAdd(acc, alpha, Avx512F.LoadVector512(row)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, bool overwrite)
     {
-        Avx.Store(row, Fma.MultiplyAdd(lo, alpha, Avx.LoadVector256(row)));
-        Avx.Store(row + 8, Fma.MultiplyAdd(hi, alpha, Avx.LoadVector256(row + 8)));
+        Avx.Store(row, overwrite ? Avx.Multiply(lo, alpha) : Fma.MultiplyAdd(lo, alpha, Avx.LoadVector256(row)));
+        Avx.Store(row + 8, overwrite ? Avx.Multiply(hi, alpha) : Fma.MultiplyAdd(hi, alpha, Avx.LoadVector256(row + 8)));
     }
 
     /// <summary>Portable fallback with the same panel layout: the first <paramref name="rows"/> rows.</summary>
-    static void Scalar(int kc, float* a, float* b, float* c, nint ldc, float alpha, int rows)
+    static void Scalar(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite, int rows)
     {
         float* acc = stackalloc float[MR * NR];
         new Span<float>(acc, MR * NR).Clear();
@@ -176,6 +182,6 @@ internal static unsafe class GemmMicroKernel
             }
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < NR; j++)
-                c[r * ldc + j] = MathF.FusedMultiplyAdd(acc[r * NR + j], alpha, c[r * ldc + j]);
+                c[r * ldc + j] = overwrite ? acc[r * NR + j] * alpha : MathF.FusedMultiplyAdd(acc[r * NR + j], alpha, c[r * ldc + j]);
     }
 }

@@ -6,7 +6,7 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 
 /// <summary>
 /// A GEMM B operand (K × N) packed once into the panel layout the micro-kernel streams: for each K block
-/// of <see cref="Gemm.KC"/> rows, ⌈N / <see cref="Gemm.NR"/>⌉ panels of kc × NR floats (element (p, j) of a
+/// (at most <see cref="Gemm.KC"/> rows), ⌈N / <see cref="Gemm.NR"/>⌉ panels of kc × NR floats (element (p, j) of a
 /// panel at p·NR + j, columns past N zero). Panels are float32: F16/BF16 weights are widened here, once,
 /// so the hot loop never converts (the price: twice the memory of a half-precision checkpoint).
 /// Immutable after construction and safe to share between threads. Owns native memory: dispose it, or let
@@ -18,6 +18,7 @@ public sealed unsafe class PackedB : IDisposable
 
     float* _data;
     readonly long _bytes;
+    readonly bool _ownsData;
 
     /// <summary>Rows of B (the reduction dimension).</summary>
     public int K { get; }
@@ -26,23 +27,53 @@ public sealed unsafe class PackedB : IDisposable
 
     internal int Panels => (N + Gemm.NR - 1) / Gemm.NR;
     internal int KBlocks => (K + Gemm.KC - 1) / Gemm.KC;
-    internal int BlockDepth(int kb) => Math.Min(Gemm.KC, K - kb * Gemm.KC);
+    /// <summary>K is cut into KBlocks nearly equal blocks (at most KC deep), so no thin last block costs a whole extra pass over C.</summary>
+    int BlockUnit => K == 0 ? 0 : (K + KBlocks - 1) / KBlocks;
+    internal int BlockStart(int kb) => kb * BlockUnit;
+    internal int BlockDepth(int kb) => Math.Min(BlockUnit, K - kb * BlockUnit);
 
-    /// <summary>The kc × NR panel holding rows [kb·KC, kb·KC + kc) and columns [jp·NR, jp·NR + NR).</summary>
+    /// <summary>The kc × NR panel holding rows [BlockStart(kb), BlockStart(kb) + kc) and columns [jp·NR, jp·NR + NR).</summary>
     internal float* Panel(int kb, int jp)
     {
         ObjectDisposedException.ThrowIf(_data == null && _bytes != 0, this);
-        return _data + (long)kb * Gemm.KC * Panels * Gemm.NR + (long)jp * BlockDepth(kb) * Gemm.NR;
+        return _data + (long)BlockStart(kb) * Panels * Gemm.NR + (long)jp * BlockDepth(kb) * Gemm.NR;
     }
 
-    PackedB(int k, int n)
+    PackedB(int k, int n, float* buffer)
     {
         K = k;
         N = n;
-        _bytes = (long)k * Panels * Gemm.NR * sizeof(float);
+        _bytes = PackedLength(k, n) * sizeof(float);
+        if (buffer != null)
+        {
+            _data = buffer;
+            GC.SuppressFinalize(this);
+            return;
+        }
+        _ownsData = true;
         if (_bytes == 0) return;
         _data = (float*)NativeMemory.AlignedAlloc((nuint)_bytes, 64);
         GC.AddMemoryPressure(_bytes);
+    }
+
+    /// <summary>Floats a packed K × N operand occupies (the size <see cref="PackInto"/> needs).</summary>
+    public static long PackedLength(int k, int n) => (long)k * ((n + Gemm.NR - 1) / Gemm.NR) * Gemm.NR;
+
+    /// <summary>
+    /// <see cref="Pack(void*, DType, int, int, long, long, bool)"/> into caller-owned memory of at least
+    /// <see cref="PackedLength"/> floats (64-byte aligned is best), on the calling thread: no allocation of
+    /// native memory, for small per-call operands (attention keys, per-head values). The result borrows the
+    /// buffer: keep the buffer alive and unchanged while it is used; disposing it does nothing.
+    /// </summary>
+    public static PackedB PackInto(float* buffer, long bufferLength, void* source, DType dtype, int k, int n, long rowStride, long colStride)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (buffer == null || bufferLength < PackedLength(k, n))
+            throw new ArgumentException($"PackedB.PackInto: a {k} x {n} operand needs a buffer of {PackedLength(k, n)} floats, got {bufferLength}.");
+        var packed = new PackedB(k, n, buffer);
+        packed.PackAll(source, dtype, rowStride, colStride, parallel: false);
+        return packed;
     }
 
     /// <summary>
@@ -54,9 +85,15 @@ public sealed unsafe class PackedB : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        var packed = new PackedB(k, n);
-        if (packed._bytes == 0) return packed;
-        int panels = packed.Panels, kBlocks = packed.KBlocks;
+        var packed = new PackedB(k, n, null);
+        packed.PackAll(source, dtype, rowStride, colStride, parallel);
+        return packed;
+    }
+
+    void PackAll(void* source, DType dtype, long rowStride, long colStride, bool parallel)
+    {
+        if (_bytes == 0) return;
+        int panels = Panels, kBlocks = KBlocks;
         const int PanelsPerTask = 8;
         int groups = (panels + PanelsPerTask - 1) / PanelsPerTask;
         nint src = (nint)source;
@@ -64,11 +101,10 @@ public sealed unsafe class PackedB : IDisposable
         {
             int kb = t / groups, jp0 = t % groups * PanelsPerTask;
             for (int jp = jp0; jp < Math.Min(panels, jp0 + PanelsPerTask); jp++)
-                packed.PackPanel((void*)src, dtype, rowStride, colStride, kb, jp);
+                PackPanel((void*)src, dtype, rowStride, colStride, kb, jp);
         }
         if (parallel) Parallelism.For(kBlocks * groups, PackGroup);
         else for (int t = 0; t < kBlocks * groups; t++) PackGroup(t);
-        return packed;
     }
 
     /// <summary>Packs a float32 K × N matrix (see <see cref="Pack(void*, DType, int, int, long, long, bool)"/>).</summary>
@@ -110,7 +146,7 @@ public sealed unsafe class PackedB : IDisposable
     void PackPanel(void* source, DType dtype, long rowStride, long colStride, int kb, int jp)
     {
         const int NR = Gemm.NR;
-        int kc = BlockDepth(kb), k0 = kb * Gemm.KC, j0 = jp * NR, nr = Math.Min(NR, N - j0);
+        int kc = BlockDepth(kb), k0 = BlockStart(kb), j0 = jp * NR, nr = Math.Min(NR, N - j0);
         float* dst = Panel(kb, jp);
         if (nr < NR) new Span<float>(dst, kc * NR).Clear();
         if (colStride == 1 && nr > 0)
@@ -162,6 +198,7 @@ public sealed unsafe class PackedB : IDisposable
 
     void Free()
     {
+        if (!_ownsData) return;
         float* data = _data;
         _data = null;
         if (data == null) return;

@@ -85,9 +85,10 @@ public sealed class TorchGenerator
         }
     }
 
-    /// <summary>Box–Muller over 16 uniforms: pairs (j, j+8) give the cosine value at j and the sine value at j+8.</summary>
+    /// <summary>2π rounded to float once, as the AVX2 kernel broadcasts it (θ = 2π·u is then a float product).</summary>
     const float TwoPi = (float)(2.0 * Math.PI);
 
+    /// <summary>Box–Muller over 16 uniforms: pairs (j, j+8) give the cosine value at j and the sine value at j+8.</summary>
     static void BoxMuller16(Span<float> block)
     {
         for (int j = 0; j < 8; j++)

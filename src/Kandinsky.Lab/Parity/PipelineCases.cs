@@ -131,37 +131,57 @@ internal static class PipelineCases
 
     public static void RunImg2Img(ModuleRunner.CaseRun r)
     {
-        var call = r.Spec.Call;
-        using var decoder = DecoderPipeline.Load(Path.Combine(r.Spec.ModelDir, "decoder_pipeline"));
-        var tokens = new CaseTokens(r);
-        var prompts = Strings(call.GetProperty("prompt"));
-        using var mclip = decoder.Encode(tokens.Xlmr(prompts));
-        using var mclipNeg = decoder.Encode(tokens.Xlmr(Strings(call.GetProperty("negative_prompt"), prompts.Count)));
-        using var imageEmbeds = r.Float("image_embeds");
-        using var negativeEmbeds = r.Float("negative_image_embeds");
-        using var prepared = ImagePreparation.PrepareImage(CaseImage(r), call.GetProperty("height").GetInt32(), call.GetProperty("width").GetInt32());
-        var output = decoder.Img2Img(mclip, mclipNeg, imageEmbeds, negativeEmbeds, prepared, (float)call.GetProperty("strength").GetDouble(),
-            call.GetProperty("num_inference_steps").GetInt32(), (float)call.GetProperty("guidance_scale").GetDouble(),
-            new RecordedNoise([r.Float("noise")], r.Spec.IoPath), trace: GoldenTrace(r));
+        using var c = new ImageCase(r);
+        var output = c.Decoder.Img2Img(c.Text, c.Negative, c.ImageEmbeds, c.NegativeImageEmbeds, c.Prepared, (float)c.Call.GetProperty("strength").GetDouble(),
+            c.Steps, c.Guidance, new RecordedNoise([r.Float("noise")], r.Spec.IoPath), trace: GoldenTrace(r));
         Images(r, output);
     }
 
     public static void RunInpaint(ModuleRunner.CaseRun r)
     {
-        var call = r.Spec.Call;
-        using var decoder = DecoderPipeline.Load(Path.Combine(r.Spec.ModelDir, "decoder_pipeline"));
-        var tokens = new CaseTokens(r);
-        var prompts = Strings(call.GetProperty("prompt"));
-        using var mclip = decoder.Encode(tokens.Xlmr(prompts));
-        using var mclipNeg = decoder.Encode(tokens.Xlmr(Strings(call.GetProperty("negative_prompt"), prompts.Count)));
-        using var imageEmbeds = r.Float("image_embeds");
-        using var negativeEmbeds = r.Float("negative_image_embeds");
-        using var prepared = ImagePreparation.PrepareImage(CaseImage(r), call.GetProperty("height").GetInt32(), call.GetProperty("width").GetInt32());
+        using var c = new ImageCase(r);
         using var mask = r.Float("mask_image");
         using var latents = r.Float("latents");
-        var output = decoder.Inpaint(mclip, mclipNeg, imageEmbeds, negativeEmbeds, prepared, mask.ToArray(), call.GetProperty("num_inference_steps").GetInt32(),
-            (float)call.GetProperty("guidance_scale").GetDouble(), new RecordedNoise([], r.Spec.IoPath), latents, trace: GoldenTrace(r));
+        var output = c.Decoder.Inpaint(c.Text, c.Negative, c.ImageEmbeds, c.NegativeImageEmbeds, c.Prepared, mask.ToArray(), c.Steps, c.Guidance,
+            new RecordedNoise([], r.Spec.IoPath), latents, trace: GoldenTrace(r));
         Images(r, output);
+    }
+
+    /// <summary>What the img2img and inpaint cases share: the decoder, the encoded texts, the given embeddings and the prepared image.</summary>
+    sealed class ImageCase : IDisposable
+    {
+        public ImageCase(ModuleRunner.CaseRun r)
+        {
+            Call = r.Spec.Call;
+            Decoder = DecoderPipeline.Load(Path.Combine(r.Spec.ModelDir, "decoder_pipeline"));
+            var tokens = new CaseTokens(r);
+            var prompts = Strings(Call.GetProperty("prompt"));
+            Text = Decoder.Encode(tokens.Xlmr(prompts));
+            Negative = Decoder.Encode(tokens.Xlmr(Strings(Call.GetProperty("negative_prompt"), prompts.Count)));
+            ImageEmbeds = r.Float("image_embeds");
+            NegativeImageEmbeds = r.Float("negative_image_embeds");
+            Prepared = ImagePreparation.PrepareImage(CaseImage(r), Call.GetProperty("height").GetInt32(), Call.GetProperty("width").GetInt32());
+        }
+
+        public JsonElement Call { get; }
+        public DecoderPipeline Decoder { get; }
+        public DecoderConditioning Text { get; }
+        public DecoderConditioning Negative { get; }
+        public Tensor ImageEmbeds { get; }
+        public Tensor NegativeImageEmbeds { get; }
+        public Tensor Prepared { get; }
+        public int Steps => Call.GetProperty("num_inference_steps").GetInt32();
+        public float Guidance => (float)Call.GetProperty("guidance_scale").GetDouble();
+
+        public void Dispose()
+        {
+            Text.Dispose();
+            Negative.Dispose();
+            ImageEmbeds.Dispose();
+            NegativeImageEmbeds.Dispose();
+            Prepared.Dispose();
+            Decoder.Dispose();
+        }
     }
 
     static void Images(ModuleRunner.CaseRun r, DecoderOutput output)

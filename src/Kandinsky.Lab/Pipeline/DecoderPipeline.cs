@@ -132,7 +132,7 @@ public sealed class DecoderPipeline : IDisposable
     /// </summary>
     public DecoderOutput Text2Img(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
         int steps, float guidanceScale, int height, int width, INoiseSource noise, Tensor? latents = null,
-        DecoderSchedulerKind schedulerKind = DecoderSchedulerKind.Default, DecoderCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+        DecoderSchedulerKind schedulerKind = DecoderSchedulerKind.Default, StageCallbacks<DecoderStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         var (lh, lw) = LatentSize(height, width);
         var scheduler = CreateScheduler(schedulerKind);
@@ -148,7 +148,7 @@ public sealed class DecoderPipeline : IDisposable
     /// the pipeline's own schedule to t = int(1000·strength) − 2, then denoised over the remaining DDIM timesteps.
     /// </summary>
     public DecoderOutput Img2Img(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
-        Tensor preparedImage, float strength, int steps, float guidanceScale, INoiseSource noise, DecoderCallbacks? callbacks = null,
+        Tensor preparedImage, float strength, int steps, float guidanceScale, INoiseSource noise, StageCallbacks<DecoderStep>? callbacks = null,
         Action<string, Tensor>? trace = null)
     {
         if (strength is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(strength), strength, "Img2Img: strength must be in (0, 1].");
@@ -176,7 +176,7 @@ public sealed class DecoderPipeline : IDisposable
     /// </summary>
     public DecoderOutput Inpaint(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
         Tensor preparedImage, ReadOnlySpan<float> mask, int steps, float guidanceScale, INoiseSource noise, Tensor? latents = null,
-        DecoderCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+        StageCallbacks<DecoderStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         int expected = LatentChannels * 2 + 1;
         if (Unet.Config.InChannels != expected)
@@ -199,7 +199,7 @@ public sealed class DecoderPipeline : IDisposable
 
     DecoderOutput Finish(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds, Tensor start,
         IReadOnlyList<int> timesteps, IScheduler scheduler, float guidanceScale, INoiseSource noise, InpaintInputs? inpaint,
-        DecoderCallbacks? callbacks, Action<string, Tensor>? trace)
+        StageCallbacks<DecoderStep>? callbacks, Action<string, Tensor>? trace)
     {
         int rows = imageEmbeds.Size(0);
         if (negativeImageEmbeds.Size(0) != rows)
@@ -241,7 +241,7 @@ public sealed class DecoderPipeline : IDisposable
     /// </summary>
     public DecoderRun Denoise(DecoderConditioning cond, DecoderConditioning? uncond, Tensor imageEmbeds, Tensor? negativeImageEmbeds,
         Tensor startLatents, IReadOnlyList<int> timesteps, IScheduler scheduler, float guidanceScale, INoiseSource noise,
-        InpaintInputs? inpaint = null, DecoderCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+        InpaintInputs? inpaint = null, StageCallbacks<DecoderStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         bool cfg = guidanceScale > 1f;
         int rows = cond.Rows;
@@ -357,24 +357,11 @@ public sealed record DecoderOutput(IReadOnlyList<int> Timesteps, IReadOnlyList<D
 /// <summary>The raw outcome of <see cref="DecoderPipeline.Denoise"/>.</summary>
 public sealed record DecoderRun(IReadOnlyList<int> Timesteps, IReadOnlyList<DecoderStep> Steps, Tensor Latents);
 
-public sealed class DecoderCallbacks
-{
-    public Action<DecoderStep>? OnStep { get; init; }
-    public IProgress<StageProgress>? Progress { get; init; }
-    public CancellationToken CancellationToken { get; init; }
-
-    internal void Report(DecoderStep step, int total)
-    {
-        OnStep?.Invoke(step);
-        Progress?.Report(new StageProgress("decoder", step.Index + 1, total));
-    }
-}
-
 /// <summary>
 /// One decoder step: latents in [R, 4, h, w], the guided noise prediction, the scheduler's predicted clean latents
 /// (x0, what previews show) and the latents after the step.
 /// </summary>
-public sealed record DecoderStep(int Index, int Timestep, Tensor Latents, Tensor GuidedNoise, Tensor PredOriginal, Tensor PrevLatents) : IDisposable
+public sealed record DecoderStep(int Index, int Timestep, Tensor Latents, Tensor GuidedNoise, Tensor PredOriginal, Tensor PrevLatents) : IStageStep, IDisposable
 {
     public void Dispose()
     {

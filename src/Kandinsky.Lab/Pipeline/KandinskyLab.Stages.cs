@@ -18,12 +18,12 @@ public sealed partial class KandinskyLab
     {
         var usedSeed = latents == null ? seed ?? RandomSeed() : seed;
         return Prior(text, steps, guidanceScale, new GeneratorNoise(usedSeed ?? 0), usedSeed, latents, imagesPerPrompt,
-            new PriorCallbacks { OnStep = onStep, Progress = progress, CancellationToken = cancellationToken });
+            new StageCallbacks<PriorStep>("prior") { OnStep = onStep, Progress = progress, CancellationToken = cancellationToken });
     }
 
     /// <summary>The prior with an explicit noise source (recorded noise for parity, a shared generator for <see cref="Generate"/>).</summary>
     public PriorTrajectory Prior(TextEncoding text, int steps, float guidanceScale, INoiseSource noise, ulong? seed = null, Tensor? latents = null,
-        int imagesPerPrompt = 1, PriorCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+        int imagesPerPrompt = 1, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         var output = PriorPipeline.Run(text.Clip, text.ClipNegative, text.ClipEmpty, steps, guidanceScale, noise, latents, imagesPerPrompt, callbacks, trace);
         var labels = output.PromptRows.Select(i => text.Prompts[i]).ToList();
@@ -59,13 +59,13 @@ public sealed partial class KandinskyLab
     {
         var usedSeed = latents == null ? seed ?? RandomSeed() : seed;
         return Decode(imageEmbeds, negativeImageEmbeds, text, steps, guidanceScale, new GeneratorNoise(usedSeed ?? 0), usedSeed, width, height, latents,
-            scheduler, decodePreviews, new DecoderCallbacks { OnStep = onStep, Progress = progress, CancellationToken = cancellationToken });
+            scheduler, decodePreviews, new StageCallbacks<DecoderStep>("decoder") { OnStep = onStep, Progress = progress, CancellationToken = cancellationToken });
     }
 
     /// <summary>The decoder with an explicit noise source.</summary>
     public DecoderTrajectory Decode(ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text, int steps, float guidanceScale,
         INoiseSource noise, ulong? seed = null, int? width = null, int? height = null, Tensor? latents = null,
-        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false, DecoderCallbacks? callbacks = null,
+        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false, StageCallbacks<DecoderStep>? callbacks = null,
         Action<string, Tensor>? trace = null)
     {
         int w = width ?? DefaultImageSize, h = height ?? DefaultImageSize;
@@ -80,7 +80,7 @@ public sealed partial class KandinskyLab
     /// </summary>
     public DecoderTrajectory Img2Img(Image image, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text, float strength = 0.3f,
         int steps = 100, float guidanceScale = 4f, ulong? seed = null, int? width = null, int? height = null, bool decodePreviews = false,
-        DecoderCallbacks? callbacks = null)
+        StageCallbacks<DecoderStep>? callbacks = null)
     {
         var usedSeed = seed ?? RandomSeed();
         int w = width ?? DefaultImageSize, h = height ?? DefaultImageSize;
@@ -92,7 +92,7 @@ public sealed partial class KandinskyLab
 
     /// <summary>Inpainting (needs the 9-channel inpaint UNet): <paramref name="mask"/> is [H, W] with 1 = repaint.</summary>
     public DecoderTrajectory Inpaint(Image image, float[] mask, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text,
-        int steps = 100, float guidanceScale = 4f, ulong? seed = null, bool decodePreviews = false, DecoderCallbacks? callbacks = null)
+        int steps = 100, float guidanceScale = 4f, ulong? seed = null, bool decodePreviews = false, StageCallbacks<DecoderStep>? callbacks = null)
     {
         var usedSeed = seed ?? RandomSeed();
         using var prepared = image.ToTensor();
@@ -148,9 +148,9 @@ public sealed partial class KandinskyLab
         try
         {
             prior = Prior(text, priorSteps, priorGuidanceScale, noise, usedSeed, null, imagesPerPrompt,
-                new PriorCallbacks { Progress = progress, CancellationToken = cancellationToken });
+                new StageCallbacks<PriorStep>("prior") { Progress = progress, CancellationToken = cancellationToken });
             var decoder = Decode(prior.ImageEmbeds, prior.NegativeImageEmbeds, text, steps, guidanceScale, noise, usedSeed, width, height, null, scheduler,
-                decodePreviews, new DecoderCallbacks { Progress = progress, CancellationToken = cancellationToken });
+                decodePreviews, new StageCallbacks<DecoderStep>("decoder") { Progress = progress, CancellationToken = cancellationToken });
             return new GenerationResult(text, prior, decoder);
         }
         catch

@@ -136,7 +136,7 @@ public sealed class PriorPipeline : IDisposable
     /// result; without, negative_image_embeds is the zero-image embedding.
     /// </summary>
     public PriorOutput Run(PriorConditioning prompts, PriorConditioning? negatives, PriorConditioning empty, int steps, float guidanceScale,
-        INoiseSource noise, Tensor? latents = null, int imagesPerPrompt = 1, PriorCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+        INoiseSource noise, Tensor? latents = null, int imagesPerPrompt = 1, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(imagesPerPrompt, 1);
         var promptRows = Enumerable.Range(0, prompts.Rows).SelectMany(i => Enumerable.Repeat(i, imagesPerPrompt)).ToArray();
@@ -167,7 +167,7 @@ public sealed class PriorPipeline : IDisposable
     /// timestep, then x·clip_std + clip_mean. <paramref name="uncond"/> is null without guidance (g ≤ 1).
     /// </summary>
     public PriorRun Denoise(PriorConditioning cond, PriorConditioning? uncond, int steps, float guidanceScale, INoiseSource noise,
-        Tensor? latents = null, PriorCallbacks? callbacks = null, Action<string, Tensor>? trace = null)
+        Tensor? latents = null, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         bool cfg = guidanceScale > 1f;
         if (cfg && (uncond == null || uncond.Rows != cond.Rows))
@@ -296,17 +296,24 @@ public sealed record PriorOutput(IReadOnlyList<int> Timesteps, IReadOnlyList<Pri
 /// <summary>The raw outcome of <see cref="PriorPipeline.Denoise"/>: timesteps, per-step records, and post-processed embeddings [R, D].</summary>
 public sealed record PriorRun(IReadOnlyList<int> Timesteps, IReadOnlyList<PriorStep> Steps, Tensor Embeddings);
 
-/// <summary>Per-step observation and control of a stage: a callback, progress and cancellation.</summary>
-public sealed class PriorCallbacks
+/// <summary>A recorded step of a denoising stage.</summary>
+public interface IStageStep
 {
-    public Action<PriorStep>? OnStep { get; init; }
+    int Index { get; }
+}
+
+/// <summary>Per-step observation and control of a stage (<paramref name="Stage"/> names it in progress reports): a callback, progress and cancellation.</summary>
+public sealed class StageCallbacks<TStep>(string stage) where TStep : IStageStep
+{
+    public string Stage { get; } = stage;
+    public Action<TStep>? OnStep { get; init; }
     public IProgress<StageProgress>? Progress { get; init; }
     public CancellationToken CancellationToken { get; init; }
 
-    internal void Report(PriorStep step, int total)
+    internal void Report(TStep step, int total)
     {
         OnStep?.Invoke(step);
-        Progress?.Report(new StageProgress("prior", step.Index + 1, total));
+        Progress?.Report(new StageProgress(Stage, step.Index + 1, total));
     }
 }
 

@@ -8,7 +8,7 @@ namespace Kandinsky.Lab.Pipeline;
 /// prediction handed to the scheduler, the scheduler's clipped x0, and the embedding after the step.
 /// </summary>
 public sealed record PriorStep(int Index, int Timestep, Tensor Latents, Tensor? PredictionUncond, Tensor PredictionCond,
-    Tensor Guided, Tensor PredOriginal, Tensor PrevLatents) : IDisposable
+    Tensor Guided, Tensor PredOriginal, Tensor PrevLatents) : IStageStep, IDisposable
 {
     public void Dispose()
     {

@@ -1,3 +1,5 @@
+using Kandinsky.Lab.Tokenizers.Text;
+
 namespace Kandinsky.Lab.Tokenizers;
 
 /// <summary>A token that is cut out of the raw text before normalization (special tokens, added tokens).</summary>
@@ -8,7 +10,10 @@ public sealed record AddedToken(string Content, int Id, bool StripLeft = false, 
 /// <summary>One piece of the raw text: either an added token or a chunk of ordinary text between them.</summary>
 internal readonly record struct TextPiece(int Start, int Length, AddedToken? Token);
 
-/// <summary>Splits text at added tokens, scanning left to right and taking the longest token that matches.</summary>
+/// <summary>
+/// Splits text at added tokens, scanning left to right and taking the longest token that matches. Stripping
+/// removes what Python's <c>str.isspace</c> calls whitespace, as Hugging Face does.
+/// </summary>
 internal sealed class AddedTokenSplitter
 {
     readonly AddedToken[] tokens;
@@ -33,12 +38,12 @@ internal sealed class AddedTokenSplitter
             }
             var chunkEnd = i;
             if (match.StripLeft)
-                while (chunkEnd > chunkStart && char.IsWhiteSpace(text[chunkEnd - 1])) chunkEnd--;
+                while (chunkEnd > chunkStart && CodePoints.IsWhiteSpace(text[chunkEnd - 1])) chunkEnd--;
             if (chunkEnd > chunkStart) pieces.Add(new TextPiece(chunkStart, chunkEnd - chunkStart, null));
             pieces.Add(new TextPiece(i, match.Content.Length, match));
             i += match.Content.Length;
             if (match.StripRight)
-                while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+                while (i < text.Length && CodePoints.IsWhiteSpace(text[i])) i++;
             chunkStart = i;
         }
         if (chunkStart < text.Length) pieces.Add(new TextPiece(chunkStart, text.Length - chunkStart, null));

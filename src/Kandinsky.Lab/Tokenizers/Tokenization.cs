@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Kandinsky.Lab.Formatting;
 
 namespace Kandinsky.Lab.Tokenizers;
 
@@ -20,7 +21,8 @@ public readonly record struct TokenSpan(int Start, int Length)
 /// get that character's whole span. Where CLIP's text repair (ftfy) rewrote a chunk, every token of that chunk
 /// gets the span of the whole chunk.
 /// </remarks>
-public sealed class Tokenization
+[TypeFormatterSource(typeof(LabFormatterSource))]
+public sealed class Tokenization : IRichDisplay
 {
     public Tokenization(string kind, string text, IReadOnlyList<string> normalizedSegments, IReadOnlyList<string> tokens,
         IReadOnlyList<int> ids, IReadOnlyList<TokenSpan> spans, IReadOnlyList<int> inputIds, IReadOnlyList<int> attentionMask,

@@ -13,19 +13,23 @@ public sealed record TokenizerConfig
     public string? UnkToken { get; init; }
     public string? PadToken { get; init; }
     public string? MaskToken { get; init; }
+    /// <summary>tokenizer_config.json's model_max_length (CLIP's pipeline pads to it; XLM-R's pipeline passes 77).</summary>
     public int? ModelMaxLength { get; init; }
 
     /// <summary>The <c>added_tokens_decoder</c> entries: id → token (with its strip flags).</summary>
     public IReadOnlyList<AddedToken> AddedTokens { get; init; } = [];
 
-    /// <summary>Reads the two optional files of <paramref name="directory"/>; tokenizer_config.json wins where both speak.</summary>
+    /// <summary>
+    /// Reads the two optional files of <paramref name="directory"/>. As in Hugging Face's <c>from_pretrained</c>,
+    /// special_tokens_map.json overrides the token names of tokenizer_config.json.
+    /// </summary>
     public static TokenizerConfig Load(string directory)
     {
         var config = new TokenizerConfig();
-        var map = Path.Combine(directory, "special_tokens_map.json");
-        if (File.Exists(map)) config = Merge(config, map);
         var tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
         if (File.Exists(tokenizerConfig)) config = Merge(config, tokenizerConfig);
+        var map = Path.Combine(directory, "special_tokens_map.json");
+        if (File.Exists(map)) config = Merge(config, map);
         return config;
     }
 

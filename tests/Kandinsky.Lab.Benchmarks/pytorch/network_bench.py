@@ -28,17 +28,17 @@ DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I
 
 
 def load_safetensors(path):
+    out = {}
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[b:e]), dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-        out[name] = t.float() if t.is_floating_point() else t
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            b, e = info["data_offsets"]
+            f.seek(8 + n + b)
+            t = torch.frombuffer(bytearray(f.read(e - b)), dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
+            out[name] = t.float() if t.is_floating_point() else t  # one tensor at a time: peak = the float32 weights
     return out
 
 

@@ -80,6 +80,17 @@ public sealed class SafetensorsMalformedTests : IDisposable
     public void Duplicate_names_written_with_escapes() =>
         Reject(Build("{" + T("a", "U8", "[1]", "[0,1]") + "," + T("\\u0061", "U8", "[1]", "[1,2]") + "}", 2), "duplicate entry 'a'");
 
+    [Fact]
+    public void Names_are_printed_on_one_line_without_control_characters()
+    {
+        var e = Reject(Build("{" + T("a\\n\\u001b[31mb", "X", "[1]", "[0,1]") + "}", 1), "tensor 'a\\u000a\\u001b[31mb': unknown dtype 'X'");
+        Assert.Equal("a\n\u001b[31mb", e.Tensor);
+        var longName = new string('n', 5000);
+        var message = Reject(Build("{" + T(longName, "X", "[1]", "[0,1]") + "}", 1)).Message;
+        Assert.Contains(new string('n', 120) + "…'", message);
+        Assert.True(message.Length < 400);
+    }
+
     [Fact] public void Duplicate_metadata() => Reject(Build("{\"__metadata__\":{},\"__metadata__\":{}}", 0), "duplicate entry '__metadata__'");
     [Fact] public void Duplicate_field() => Reject(Build("{\"a\":{\"dtype\":\"U8\",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), "tensor 'a': duplicate field 'dtype'");
     [Fact] public void Unknown_dtype() => Reject(Build("{" + T("w", "F128", "[1]", "[0,16]") + "}", 16), "tensor 'w': unknown dtype 'F128'");

@@ -52,6 +52,10 @@ public sealed class SafetensorsRoundTripTests : IDisposable
         Assert.Equal(new ushort[] { 65535, 1, 2, 3 }, file.ReadUInt16("u16"));
         Assert.Equal(new[] { true, false, true }, file.ReadBool("bool"));
         Assert.Equal(new[] { 65535f, 1, 2, 3 }, file.ReadAsFloat32("u16"));
+        Assert.Equal(new ushort[] { 65535, 1, 2, 3 }, file.GetSpan<ushort>("u16").ToArray());
+        Assert.Equal(new long[] { long.MinValue, 5, long.MaxValue }, file.GetSpan<long>("i64").ToArray());
+        Assert.Throws<SafetensorsException>(() => file.GetSpan<int>("u16").Length);
+        Assert.Throws<SafetensorsException>(() => file.GetSpan<bool>("bool").Length);
         Assert.Equal(new[] { (float)long.MinValue, 5, (float)long.MaxValue }, file.ReadAsFloat32("i64"));
         Assert.Equal(new[] { 1f, 0, 1 }, file.ReadAsFloat32("bool"));
         Assert.Equal(new[] { 1.5f, -2, 3, 4, 5, 6 }, file.ReadAsFloat32("f16"));
@@ -98,19 +102,27 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     public void Misaligned_data_is_copied_not_mapped()
     {
         // A hand-written file whose header length (and so data start) is not a multiple of 4.
-        var json = "{\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[1,9]}}";
+        var json = "{\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[1,5]}," +
+                   "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[5,13]}}";
         var bytes = new List<byte>(BitConverter.GetBytes((ulong)json.Length));
         bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(json));
         bytes.Add(7);
+        bytes.AddRange(BitConverter.GetBytes((Half)0.5f));
+        bytes.AddRange(BitConverter.GetBytes((Half)(-3f)));
         bytes.AddRange(BitConverter.GetBytes(2.5f));
         bytes.AddRange(BitConverter.GetBytes(-1f));
         var path = PathOf("mis.safetensors");
         File.WriteAllBytes(path, [.. bytes]);
+        Assert.NotEqual(0, (8 + json.Length + 1) % 2); // the F16 data really is misaligned
         using var file = SafetensorsFile.Open(path);
         using var t = file.GetTensor("w");
         Assert.Equal(new[] { 2.5f, -1f }, t.ToArray());
         Assert.IsType<NativeStorage>(t.Storage);
         Assert.Equal(new[] { 2.5f, -1f }, file.ReadFloat32("w"));
+        using var h = file.GetTensor("h");
+        Assert.IsType<NativeStorage>(h.Storage);
+        Assert.Equal(new[] { 0.5f, -3f }, h.ToArray());
+        Assert.Equal(new[] { 0.5f, -3f }, file.ReadAsFloat32("h"));
         Assert.Equal(new byte[] { 7 }, file.ReadUInt8("b"));
     }
 

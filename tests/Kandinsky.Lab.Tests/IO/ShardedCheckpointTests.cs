@@ -104,6 +104,15 @@ public sealed class ShardedCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Oversized_and_missing_indexes_are_not_read()
+    {
+        var path = Path.Combine(_dir, "huge.safetensors.index.json");
+        using (var f = new FileStream(path, FileMode.Create)) f.SetLength(SafetensorsHeader.MaxHeaderLength + 1); // sparse
+        Reject(path, "over the 100,000,000-byte limit");
+        Reject(Path.Combine(_dir, "absent.safetensors.index.json"), "cannot read the index");
+    }
+
+    [Fact]
     public void A_bad_shard_is_reported_with_its_own_name()
     {
         File.WriteAllBytes(Path.Combine(_dir, "s1.safetensors"), [1, 2, 3]);

@@ -43,7 +43,9 @@ public sealed class WeightCursorTests : IDisposable
         Assert.Single(e.Misshaped);
         Assert.Contains("down_blocks.0.norm.weight: expected [8], found [4]", e.Misshaped[0]);
         Assert.Contains(path, e.Misshaped[0]);
-        Assert.Contains("Weights of unet", e.Message);
+        Assert.Contains($"Weights of unet do not match the checkpoint {path}:", e.Message);
+        Assert.Contains("stray.weight (F32 [1])", e.Message);
+        Assert.Contains("down_blocks.0.conv2.weight (expected [4, 2])", e.Message);
     }
 
     [Fact]

@@ -88,6 +88,8 @@ public class ConvKernelTests
         // O > one channel block, K = 2700 > several im2col blocks, N·P = 800 columns > one column block,
         // and P = 400 not a multiple of NR so micro tiles cross from one image into the next.
         CheckAgainstReference(KernelNamed(kernelName), new Random(7), n: 2, c: 300, o: 203, h: 20, w: 20, k: 3, stride: 1, padding: 1, bias: true);
+        // Four column blocks, so one tile spans all 410 channels in several inner channel blocks.
+        CheckAgainstReference(KernelNamed(kernelName), new Random(8), n: 2, c: 40, o: 410, h: 33, w: 33, k: 3, stride: 1, padding: 1, bias: true);
     }
 
     [Theory]

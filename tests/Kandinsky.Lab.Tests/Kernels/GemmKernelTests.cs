@@ -16,6 +16,8 @@ public unsafe class GemmKernelTests
         return kinds;
     }
 
+    const int Guard = 64;
+
     /// <summary>Runs the fast Sgemm and the oracle on the same random operands (with guard padding around C's rows).</summary>
     static void Check(string kind, bool transA, bool transB, int m, int n, int k,
         float alpha = 1f, float beta = 0f, int padA = 0, int padB = 0, int padC = 0, int seed = 1)
@@ -23,16 +25,19 @@ public unsafe class GemmKernelTests
         int lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC;
         var a = Random(Math.Max(1, (transA ? k : m) * lda), seed);
         var b = Random(Math.Max(1, (transB ? n : k) * ldb), seed + 1);
-        var c = Random(Math.Max(1, m * ldc), seed + 2);
-        var (expected, scale) = Oracle(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        // C sits inside guard elements that must come back untouched.
+        var c = Random(Guard + m * ldc + Guard, seed + 2);
+        var (expected, scale) = Oracle(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c[Guard..^Guard], ldc);
         var actual = (float[])c.Clone();
         using (Gemm.UseKernel(Enum.Parse<GemmKernelKind>(kind)))
             fixed (float* pa = a, pb = b, pc = actual)
-                Gemm.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-        AssertClose(expected, scale, actual, k, $"{kind} m={m} n={n} k={k} transA={transA} transB={transB} alpha={alpha} beta={beta} lda={lda} ldb={ldb} ldc={ldc}");
+                Gemm.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc + Guard, ldc);
+        AssertClose(expected, scale, actual[Guard..^Guard], k, $"{kind} m={m} n={n} k={k} transA={transA} transB={transB} alpha={alpha} beta={beta} lda={lda} ldb={ldb} ldc={ldc}");
+        for (int g = 0; g < Guard; g++)
+            Assert.True(actual[g] == c[g] && actual[^(g + 1)] == c[^(g + 1)], $"{kind} m={m} n={n} k={k}: guard element {g} around C was written.");
         for (int i = 0; i < m; i++)
             for (int j = n; j < ldc; j++)
-                Assert.True(actual[i * ldc + j] == c[i * ldc + j], $"{kind}: padding C[{i}, {j}] beyond n={n} was written.");
+                Assert.True(actual[Guard + i * ldc + j] == c[Guard + i * ldc + j], $"{kind}: padding C[{i}, {j}] beyond n={n} was written.");
     }
 
     [Theory, MemberData(nameof(Kernels))]
@@ -150,6 +155,30 @@ public unsafe class GemmKernelTests
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 Assert.Equal(full[i * n + j], transposed[j * m + i]);
+    }
+
+    [Fact]
+    public void PackIntoCallerBufferMatchesOwnedPack()
+    {
+        int m = 9, n = 21, k = 300;
+        var a = Random(m * k, 8);
+        var b = Random(k * n, 9);
+        using var bt = Tensor.FromArray(b, k, n);
+        using var owned = PackedB.FromMatrix(bt);
+        var buffer = new float[PackedB.PackedLength(k, n)];
+        var fromOwned = new float[m * n];
+        var fromBorrowed = new float[m * n];
+        fixed (float* pa = a, pb = b, pbuf = buffer, po = fromOwned, pw = fromBorrowed)
+        {
+            var borrowed = PackedB.PackInto(pbuf, buffer.Length, pb, DType.F32, k, n, n, 1);
+            Gemm.Run(new StridedA(pa, k, 1), m, owned, po, n);
+            Gemm.Run(new StridedA(pa, k, 1), m, borrowed, pw, n);
+            var pp = (nint)pb;
+            var bp = (nint)pbuf;
+            var ex = Assert.Throws<ArgumentException>(() => PackedB.PackInto((float*)bp, 10, (float*)pp, DType.F32, k, n, n, 1));
+            Assert.Contains($"{PackedB.PackedLength(k, n)}", ex.Message);
+        }
+        Assert.Equal(fromOwned, fromBorrowed);
     }
 
     [Fact]

@@ -66,6 +66,25 @@ public sealed class MakeCheckpointTests(ITestOutputHelper output) : IDisposable
         Assert.All(image.ToArray(), v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 1e3));
     }
 
+    [Theory]
+    [InlineData("unet", "--size", "32", "--cfg")]
+    [InlineData("prior", "--cfg")]
+    [InlineData("movq", "--size", "32")]
+    public void NetworkBenchesRunOnTheTinyCheckpoint(string network, params string[] options)
+    {
+        RandomCheckpoint.Write(Presets.Tiny, _dir, DType.F16, 5);
+        var console = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        int exit;
+        try { exit = Program.BuildRoot().Parse(["bench", network, "--model", _dir, "--runs", "1", .. options]).Invoke(); }
+        finally { Console.SetOut(console); }
+        output.WriteLine(captured.ToString());
+        Assert.Equal(0, exit);
+        Assert.Contains("median:", captured.ToString());
+        Assert.Contains("peak RSS", captured.ToString());
+    }
+
     [Fact]
     public void SameSeedGivesTheSameWeightsAndAnotherSeedDoesNot()
     {

@@ -4,6 +4,7 @@ using Kandinsky.Lab.Visuals;
 
 namespace Kandinsky.Lab.Tests.Notebooks;
 
+[Collection(ConsoleCollection.Name)]
 public class NotebookRunnerTests
 {
     static readonly JsonSchemaValidator Schema = new((JsonObject)JsonNode.Parse(File.ReadAllText(Fixtures.Path_("nbformat", "nbformat.v4.5.schema.json")))!);

@@ -7,7 +7,8 @@ namespace Kandinsky.Lab.Cli.Commands.Bench;
 
 /// <summary>
 /// Shared plumbing of the network benches (unet, prior, movq): finding a component in a checkpoint folder,
-/// timing whole forward passes, and the process's memory (VmRSS now, VmHWM = peak resident set).
+/// timing whole forward passes, and the process's memory (VmRSS now, split into anonymous memory — activations,
+/// packed weights — and file-backed pages of the memory-mapped checkpoint; VmHWM = peak resident set).
 /// </summary>
 internal static class NetworkBench
 {
@@ -72,7 +73,7 @@ internal static class NetworkBench
     }
 
     static string Memory() => OperatingSystem.IsLinux()
-        ? $"RSS {Status("VmRSS") / 1024.0,7:N0} MiB   peak {Status("VmHWM") / 1024.0,7:N0} MiB"
+        ? $"RSS {Status("VmRSS") / 1024.0,7:N0} MiB (anonymous {Status("RssAnon") / 1024.0:N0}, file-backed {Status("RssFile") / 1024.0:N0})   peak {Status("VmHWM") / 1024.0,7:N0} MiB"
         : $"working set {Environment.WorkingSet / 1048576.0:N0} MiB";
 
     /// <summary>A kB value of /proc/self/status (VmRSS, VmHWM …); 0 where unavailable.</summary>

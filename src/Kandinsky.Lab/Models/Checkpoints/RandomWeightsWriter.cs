@@ -78,16 +78,32 @@ public static class RandomWeightsWriter
         }
     }
 
+    /// <summary>Box-Muller pairs from 24-bit uniforms, vectorised: r = √(-2 ln u1) (u1 in (0, 1]), θ = 2π u2.</summary>
     static void Fill(Span<float> dst, ulong state, Init init)
     {
-        for (int i = 0; i < dst.Length; i += 2)
+        int pairs = (dst.Length + 1) / 2;
+        var radius = new float[pairs];
+        var angle = new float[pairs];
+        var cos = new float[pairs];
+        const float Unit = 1f / (1 << 24);
+        for (int i = 0; i < pairs; i++)
         {
-            // Box-Muller on two uniforms in (0, 1]
-            double u1 = ((Next(ref state) >> 11) + 1) * (1.0 / (1UL << 53));
-            double u2 = (Next(ref state) >> 11) * (1.0 / (1UL << 53));
-            double r = Math.Sqrt(-2 * Math.Log(u1)), a = 2 * Math.PI * u2;
-            dst[i] = init.Mean + init.Std * (float)(r * Math.Cos(a));
-            if (i + 1 < dst.Length) dst[i + 1] = init.Mean + init.Std * (float)(r * Math.Sin(a));
+            ulong bits = Next(ref state);
+            radius[i] = ((bits >> 40) + 1) * Unit;
+            angle[i] = ((bits >> 16) & 0xFFFFFF) * Unit;
+        }
+        TensorPrimitives.Log(radius, radius);
+        TensorPrimitives.Multiply(radius, -2f, radius);
+        TensorPrimitives.Sqrt(radius, radius);
+        TensorPrimitives.Multiply(angle, 2 * MathF.PI, angle);
+        TensorPrimitives.Cos(angle, cos);
+        TensorPrimitives.Sin(angle, angle);
+        TensorPrimitives.Multiply(cos, radius, cos);
+        TensorPrimitives.Multiply(angle, radius, angle);
+        for (int i = 0; i < pairs; i++)
+        {
+            dst[2 * i] = init.Mean + init.Std * cos[i];
+            if (2 * i + 1 < dst.Length) dst[2 * i + 1] = init.Mean + init.Std * angle[i];
         }
     }
 

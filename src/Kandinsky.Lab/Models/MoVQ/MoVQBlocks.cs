@@ -40,7 +40,8 @@ public sealed class ResnetBlockCondNorm2D : IDisposable
         using (var old = h) h = F.Silu(old);
         using (var old = h) h = Conv2.Forward(old);   // dropout skipped for inference
         using var shortcut = ConvShortcut != null ? ConvShortcut.Forward(x) : x.Alias();
-        using (h) return F.Add(shortcut, h);
+        F.AddInPlace(h, shortcut);
+        return h;
     }
 
     public void Dispose()

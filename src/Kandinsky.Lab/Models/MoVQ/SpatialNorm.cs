@@ -29,20 +29,46 @@ public sealed class SpatialNorm : IDisposable
     /// <summary>f [B, C, H, W], zq [B, Czq, h, w] → [B, C, H, W].</summary>
     public Tensor Forward(Tensor f, Tensor zq)
     {
-        int height = f.Size(2), width = f.Size(3);
-        // A 1×1 convolution commutes with nearest resizing (both act per pixel), so convolve the small latent
-        // and resize the result: the same values for a fraction of the work.
+        if (f.Rank != 4 || zq.Rank != 4 || f.Size(0) != zq.Size(0) || f.Size(1) != NormLayer.Channels)
+            throw new ArgumentException($"SpatialNorm: expected f [B, {NormLayer.Channels}, H, W] and zq [B, {ConvY.InChannels}, h, w], got {f.ShapeString} and {zq.ShapeString}.");
+        // A 1×1 convolution commutes with nearest resizing (both act per pixel), so convolve the small latent and
+        // read it through the resize index maps: the same values without full-size copies of zq.
         using var y = ConvY.Forward(zq);                                             // [B, C, h, w]
         using var b = ConvB.Forward(zq);
-        using var yUp = Resize(y, height, width);                                    // [B, C, H, W]
-        using var bUp = Resize(b, height, width);
-        using var normed = NormLayer.Forward(f);
-        using var scaled = F.Mul(normed, yUp);
-        return F.Add(scaled, bUp);
+        var normed = NormLayer.Forward(f);                                           // [B, C, H, W]
+        ModulateInPlace(normed, y, b);
+        return normed;
     }
 
-    static Tensor Resize(Tensor t, int height, int width) =>
-        t.Size(2) == height && t.Size(3) == width ? t.Alias() : F.Interpolate(t, height, width);
+    /// <summary>f ← f · y' + b' with y', b' the nearest resizes of y, b to f's size (torch: src = floor(dst · in/out)).</summary>
+    static unsafe void ModulateInPlace(Tensor f, Tensor y, Tensor b)
+    {
+        int planes = f.Size(0) * f.Size(1), height = f.Size(2), width = f.Size(3), h = y.Size(2), w = y.Size(3);
+        var rows = NearestSources(height, h);
+        var cols = NearestSources(width, w);
+        nint fp = (nint)f.Data, yp = (nint)y.Data, bp = (nint)b.Data;
+        Parallelism.For(planes, p =>
+        {
+            float* fo = (float*)fp + (long)p * height * width;
+            float* ys = (float*)yp + (long)p * h * w, bs = (float*)bp + (long)p * h * w;
+            for (int oy = 0; oy < height; oy++)
+            {
+                float* row = fo + (long)oy * width;
+                int src = rows[oy] * w;
+                for (int ox = 0; ox < width; ox++)
+                {
+                    float scaled = row[ox] * ys[src + cols[ox]];
+                    row[ox] = scaled + bs[src + cols[ox]];
+                }
+            }
+        });
+    }
+
+    static int[] NearestSources(int outSize, int inSize)
+    {
+        float scale = (float)inSize / outSize;
+        return [.. Enumerable.Range(0, outSize).Select(i => Math.Min((int)MathF.Floor(i * scale), inSize - 1))];
+    }
 
     public void Dispose()
     {

@@ -75,7 +75,8 @@ public sealed class ResnetBlock2D : IDisposable
         using (var old = h) h = Conv2.Forward(old);
 
         using var shortcut = ConvShortcut != null ? ConvShortcut.Forward(input) : input.Alias();
-        using (h) return F.Add(shortcut, h);
+        F.AddInPlace(h, shortcut);
+        return h;
     }
 
     /// <summary>The block's down/up resampling (avg-pool 2×2 / nearest 2×), or a new reference when there is none.</summary>

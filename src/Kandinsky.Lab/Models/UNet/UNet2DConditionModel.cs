@@ -107,7 +107,6 @@ public sealed class UNet2DConditionModel : IDisposable
     public Tensor Forward(Tensor sample, ReadOnlySpan<long> timesteps, Tensor encoderHiddenStates, Tensor textEmbeds, Tensor imageEmbeds,
         Action<string, Tensor>? trace = null)
     {
-        var c = Config;
         CheckInputs(sample, timesteps, encoderHiddenStates, textEmbeds, imageEmbeds);
         int b = sample.Size(0);
 

@@ -65,8 +65,6 @@ public sealed class ByteLevelBpe
 
     static long Pair(int first, int second) => ((long)first << 32) | (uint)second;
 
-    public int MergeCount => merges.Count;
-
     /// <summary>GPT-2's reversible byte → printable character table: printable Latin-1 bytes map to themselves,
     /// the other 68 bytes to U+0100 onwards in byte order.</summary>
     static string[] BuildByteSymbols()

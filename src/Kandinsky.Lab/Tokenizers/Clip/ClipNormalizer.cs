@@ -71,9 +71,9 @@ public static class ClipNormalizer
                 n++;
                 pendingSpace = -1;
             }
-            var lowered = PythonLower.Lower(chunk.Substring(i, width));
-            if (n + lowered.Length > normalized.Length) return false;
-            for (var k = 0; k < lowered.Length; k++, n++) (sourceStart[n], sourceEnd[n]) = (offset + i, offset + i + width);
+            var loweredLength = cp < 0x80 ? 1 : PythonLower.Lower(chunk.Substring(i, width)).Length;
+            if (n + loweredLength > normalized.Length) return false;
+            for (var k = 0; k < loweredLength; k++, n++) (sourceStart[n], sourceEnd[n]) = (offset + i, offset + i + width);
             i += width;
         }
         return n == normalized.Length;

@@ -73,7 +73,7 @@ public sealed class ClipTokenizer : ITextTokenizer
         {
             vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(path));
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
         {
             throw new TokenizerFileException(path, $"expected a JSON object of token → integer id ({e.Message})", e);
         }

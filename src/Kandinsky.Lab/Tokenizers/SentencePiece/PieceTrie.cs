@@ -6,17 +6,23 @@ namespace Kandinsky.Lab.Tokenizers.SentencePiece;
 /// </summary>
 internal sealed class PieceTrie
 {
-    readonly List<int> value = [];
-    readonly List<int> childStart = [];
-    readonly List<int> childCount = [];
-    readonly List<byte> childLabel = [];
-    readonly List<int> childNode = [];
+    // Filled while building, then frozen into arrays for lookups.
+    List<int> value = [];
+    List<int> childStart = [];
+    List<int> childCount = [];
+    List<byte> childLabel = [];
+    List<int> childNode = [];
+    readonly int[] values, starts, counts, nodes;
+    readonly byte[] labels;
 
     public PieceTrie(IEnumerable<(byte[] Key, int Value)> entries)
     {
         var sorted = entries.Where(e => e.Key.Length > 0)
             .OrderBy(e => e.Key, Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))).ToArray();
         Build(sorted, 0, sorted.Length, 0);
+        (values, starts, counts, labels, nodes) =
+            (value.ToArray(), childStart.ToArray(), childCount.ToArray(), childLabel.ToArray(), childNode.ToArray());
+        (value, childStart, childCount, childLabel, childNode) = ([], [], [], [], []);
     }
 
     int Build((byte[] Key, int Value)[] keys, int lo, int hi, int depth)
@@ -52,18 +58,18 @@ internal sealed class PieceTrie
     public const int Root = 0;
 
     /// <summary>The value stored at <paramref name="node"/>, or -1.</summary>
-    public int ValueOf(int node) => value[node];
+    public int ValueOf(int node) => values[node];
 
     /// <summary>The value and length of the longest key that is a prefix of <paramref name="text"/>, or (-1, 0).</summary>
     public (int Value, int Length) LongestPrefix(ReadOnlySpan<byte> text)
     {
         var best = (-1, 0);
-        var node = 0;
+        var node = Root;
         for (var i = 0; i < text.Length; i++)
         {
             node = Child(node, text[i]);
             if (node < 0) break;
-            if (value[node] >= 0) best = (value[node], i + 1);
+            if (values[node] >= 0) best = (values[node], i + 1);
         }
         return best;
     }
@@ -71,12 +77,12 @@ internal sealed class PieceTrie
     /// <summary>The child of <paramref name="node"/> along <paramref name="label"/>, or -1.</summary>
     public int Child(int node, byte label)
     {
-        int lo = childStart[node], hi = lo + childCount[node] - 1;
+        int lo = starts[node], hi = lo + counts[node] - 1;
         while (lo <= hi)
         {
             var mid = (lo + hi) >> 1;
-            var l = childLabel[mid];
-            if (l == label) return childNode[mid];
+            var l = labels[mid];
+            if (l == label) return nodes[mid];
             if (l < label) lo = mid + 1;
             else hi = mid - 1;
         }

@@ -33,14 +33,20 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
     public SentencePieceModel Model => model;
     public IReadOnlyList<AddedToken> AddedTokens => splitter.Tokens;
 
-    XlmRobertaTokenizer(SentencePieceModel model, TokenizerConfig config)
+    /// <summary>The Kandinsky decoder pipelines call the tokenizer with <c>max_length=77</c> whatever the config says.</summary>
+    public const int PipelineMaxLength = 77;
+
+    XlmRobertaTokenizer(SentencePieceModel model, TokenizerConfig config, int maxLength)
     {
+        if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "must leave room for <s> and </s>");
         this.model = model;
         if (model.ModelType != SentencePieceModelType.Unigram)
             throw new NotSupportedException($"SentencePiece model type {model.ModelType} is not supported (XLM-R uses Unigram)");
+        if (model.ByteFallback)
+            throw new NotSupportedException("byte_fallback models are not supported (XLM-R has none); unknown characters would be wrong");
         normalizer = new SentencePieceNormalizer(model);
         unigram = new UnigramModel(model);
-        MaxLength = config.ModelMaxLength ?? 77;
+        MaxLength = maxLength;
 
         var declared = config.AddedTokens.ToDictionary(t => t.Content);
         AddedToken Special(string? configured, string fallback, int id, bool stripLeft = false)
@@ -59,17 +65,20 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
         splitter = new AddedTokenSplitter(added);
     }
 
-    /// <summary>Loads <c>sentencepiece.bpe.model</c> (required) and the optional Hugging Face config files of a folder.</summary>
-    public static XlmRobertaTokenizer FromFolder(string directory) =>
-        FromModelFile(TokenizerFileException.RequireFile(directory, "sentencepiece.bpe.model"), TokenizerConfig.Load(directory));
+    /// <summary>
+    /// Loads <c>sentencepiece.bpe.model</c> (required) and the optional Hugging Face config files of a folder (special
+    /// token names and ids). <paramref name="maxLength"/> is the pipeline's (77), not the config's model_max_length.
+    /// </summary>
+    public static XlmRobertaTokenizer FromFolder(string directory, int maxLength = PipelineMaxLength) =>
+        FromModelFile(TokenizerFileException.RequireFile(directory, "sentencepiece.bpe.model"), TokenizerConfig.Load(directory), maxLength);
 
     /// <summary>Loads a SentencePiece model file directly, with the XLM-R special tokens (or those of <paramref name="config"/>).</summary>
-    public static XlmRobertaTokenizer FromModelFile(string modelPath, TokenizerConfig? config = null)
+    public static XlmRobertaTokenizer FromModelFile(string modelPath, TokenizerConfig? config = null, int maxLength = PipelineMaxLength)
     {
         var model = SentencePieceModel.Load(modelPath);
         try
         {
-            return new XlmRobertaTokenizer(model, config ?? new TokenizerConfig());
+            return new XlmRobertaTokenizer(model, config ?? new TokenizerConfig(), maxLength);
         }
         catch (Exception e) when (e is FormatException or NotSupportedException)
         {

@@ -3,10 +3,10 @@ using System.Globalization;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.Kernels;
 
-namespace Kandinsky.Lab.Cli.Commands;
+namespace Kandinsky.Lab.Cli.Commands.Bench;
 
 /// <summary>`kandinsky-lab bench attention`: fused F.ScaledDotProductAttention against the unfused matmul-softmax-matmul on the same micro-kernel.</summary>
-public static class BenchAttentionCommand
+public static class AttentionBench
 {
     public static Command Create()
     {

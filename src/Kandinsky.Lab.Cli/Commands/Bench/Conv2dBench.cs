@@ -4,10 +4,10 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Kandinsky.Lab.Tensors;
 
-namespace Kandinsky.Lab.Cli.Commands;
+namespace Kandinsky.Lab.Cli.Commands.Bench;
 
 /// <summary>`kandinsky-lab bench conv2d`: F.Conv2d throughput at one shape (same line format as tests/Kandinsky.Lab.Benchmarks/pytorch/conv_attention_bench.py).</summary>
-public static class BenchConv2dCommand
+public static class Conv2dBench
 {
     public static Command Create()
     {
