@@ -28,6 +28,7 @@ public static class Browser
         !File.Exists(PlotlyPath) ? $"{PlotlyPath} is not installed" : null;
 }
 
+[Collection(ConsoleCollection.Name)]
 public partial class BrowserTests(ITestOutputHelper output)
 {
     /// <summary>

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace Kandinsky.Lab.Tests.Notebooks;
 
 /// <summary>The notebooks in notebooks/: each runs to completion on the embedded model and its executed copy is valid nbformat 4.5.</summary>
+[Collection(ConsoleCollection.Name)]
 public class NotebookFileTests(ITestOutputHelper output)
 {
     public static readonly string[] Names = ["01-text-encoding", "02-prior", "03-decoding", "04-embedding-space"];
