@@ -80,14 +80,15 @@ public static class Tour
         var cosines = new SvgChart("Cosine of the prediction to …", "step", "cosine");
         for (int row = 0; row < prior.ImageEmbeds.Count; row++)
         {
+            // Predictions mapped out of the prior's normalised space (x · clip_std + clip_mean) to compare with CLIP vectors.
             var final = prior.ImageEmbeds.Vector(row);
             var textVec = prior.TextEmbeds.Vector(row);
-            var predictions = prior.Steps.Select(s => Row(s.PredOriginal, row)).ToList();
+            var predictions = prior.Steps.Select(s => prior.LatentSpace.ToEmbedding(Row(s.PredOriginal, row))).ToList();
             norms.AddSeries($"prompt {row + 1}", steps, predictions.Select(p => Math.Sqrt(p.Sum(v => (double)v * v))).ToArray());
             cosines.AddSeries($"{row + 1}: final", steps, predictions.Select(p => ImageEmbedding.Cosine(p, final)).ToArray());
             cosines.AddSeries($"{row + 1}: text", steps, predictions.Select(p => ImageEmbedding.Cosine(p, textVec)).ToArray());
         }
-        return "<p>At each step the prior predicts the clean CLIP image embedding; guidance pushes it away from the prediction for the empty prompt. The prediction settles long before the last step.</p>"
+        return "<p>At each step the prior predicts the clean CLIP image embedding; guidance pushes it away from the prediction for the empty prompt. The prediction settles long before the last step, and it stays far from the text embedding: CLIP's image and text embeddings live in different regions.</p>"
             + $"<div style=\"display:flex;flex-wrap:wrap\">{norms.ToSvg()}{cosines.ToSvg()}</div>";
     }
 

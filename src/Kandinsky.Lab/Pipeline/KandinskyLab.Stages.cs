@@ -31,7 +31,7 @@ public sealed partial class KandinskyLab
         var negativeLabels = text.NegativePrompts == null ? labels.Select(_ => "zero image").ToList() : output.PromptRows.Select(i => $"negative: {text.NegativePrompts[i]}").ToList();
         return new PriorTrajectory(new PriorSettings(steps, guidanceScale, seed, imagesPerPrompt, latents != null), rowLabels, output.Timesteps, output.Steps,
             new ImageEmbedding(output.ImageEmbeds, labels), new ImageEmbedding(output.NegativeImageEmbeds, negativeLabels),
-            new ImageEmbedding(output.PromptTextEmbeds, labels.Select(l => $"text: {l}").ToList()));
+            new ImageEmbedding(output.PromptTextEmbeds, labels.Select(l => $"text: {l}").ToList()), Visuals.PriorLatentSpace.Of(this));
     }
 
     // ---- stage 3: decoder -------------------------------------------------------------------------

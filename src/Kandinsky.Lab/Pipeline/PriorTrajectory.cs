@@ -14,8 +14,9 @@ public sealed record PriorSettings(int Steps, float GuidanceScale, ulong? Seed, 
 public sealed class PriorTrajectory : IRichDisplay, IDisposable
 {
     internal PriorTrajectory(PriorSettings settings, IReadOnlyList<string> rowLabels, IReadOnlyList<int> timesteps, IReadOnlyList<PriorStep> steps,
-        ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, ImageEmbedding textEmbeds)
+        ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, ImageEmbedding textEmbeds, Visuals.PriorLatentSpace latentSpace)
     {
+        LatentSpace = latentSpace;
         Settings = settings;
         RowLabels = rowLabels;
         Timesteps = timesteps;
@@ -36,12 +37,14 @@ public sealed class PriorTrajectory : IRichDisplay, IDisposable
     public ImageEmbedding NegativeImageEmbeds { get; }
     /// <summary>The CLIP text embeddings the prior was conditioned on (one row per image), for comparisons.</summary>
     public ImageEmbedding TextEmbeds { get; }
+    /// <summary>The prior's normalisation (clip_mean, clip_std): step latents and predictions live in its normalised space.</summary>
+    public Visuals.PriorLatentSpace LatentSpace { get; }
 
     public override string ToString() =>
         $"PriorTrajectory: {Steps.Count} steps (t = {string.Join(", ", Timesteps.Take(4))}{(Timesteps.Count > 4 ? ", …" : "")}), guidance {Settings.GuidanceScale}, seed {Settings.Seed?.ToString() ?? "(given latents)"}\n" +
         $"  image_embeds {ImageEmbeds.Tensor.ShapeString}, negative_image_embeds {NegativeImageEmbeds.Tensor.ShapeString}";
 
-    public string ToHtml() => Visuals.PriorTrajectoryView.Render(this, probes: null);
+    public string ToHtml() => Visuals.PriorTrajectoryView.Render(this, probes: null, LatentSpace);
 
     public void Dispose()
     {

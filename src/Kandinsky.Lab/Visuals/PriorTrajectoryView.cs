@@ -171,6 +171,7 @@ public static class PriorTrajectoryView
         if (row < 0 || row >= p.ImageEmbeds.Count) throw new ArgumentOutOfRangeException(nameof(row), row, $"PriorTrajectory has {p.ImageEmbeds.Count} image row(s).");
         if (p.Steps.Count == 0) throw new InvalidOperationException("PriorTrajectory has no steps to analyze.");
         probes ??= [];
+        space ??= p.LatentSpace;
         foreach (var (label, vector) in probes)
             if (vector.Length != p.ImageEmbeds.Dim) throw new ArgumentException($"Probe \"{label}\" has {vector.Length} dimensions, the prior's embeddings {p.ImageEmbeds.Dim}.", nameof(probes));
         float[] ToSpace(float[] latent) => space == null ? latent : space.ToEmbedding(latent);

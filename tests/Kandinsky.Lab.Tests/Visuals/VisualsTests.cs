@@ -104,10 +104,10 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
             Assert.Equal(6, ((JsonArray)trace["y"]!).Count);
         }
         Assert.Equal("y", (string?)fig["layout"]!["yaxis2"]!["overlaying"]);
-        // Without the latent space only what the trajectory itself holds is compared.
+        // The trajectory carries its prior's latent space, so the default analysis is the same one.
         var plain = prior.Analyze(probes);
-        Assert.False(plain.InClipSpace);
-        Assert.Null(plain.Steps[0].CosineToText);
+        Assert.True(plain.InClipSpace);
+        Assert.Equal(analysis.Steps[2].CosineToText!.Value, plain.Steps[2].CosineToText!.Value, 1e-12);
         Assert.Equal(1, plain.Steps[^1].CosineToFinal, 1e-5);
     }
 
