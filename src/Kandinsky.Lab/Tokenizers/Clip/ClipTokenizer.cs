@@ -105,39 +105,30 @@ public sealed class ClipTokenizer : ITextTokenizer
     public Tokenization Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var segments = new List<string>();
-        var tokens = new List<string>();
-        var ids = new List<int>();
-        var spans = new List<TokenSpan>();
+        var result = new TokenizationBuilder();
         foreach (var piece in splitter.Split(text))
         {
             if (piece.Token is { } added)
             {
-                segments.Add(added.Content);
-                tokens.Add(added.Content);
-                ids.Add(added.Id);
-                spans.Add(new TokenSpan(piece.Start, piece.Length));
+                result.AddSpecial(added, piece);
                 continue;
             }
             var chunk = ClipNormalizer.NormalizeWithOffsets(text, piece.Start, piece.Length);
             if (chunk.Text.Length == 0) continue;
-            segments.Add(chunk.Text);
+            result.AddSegment(chunk.Text);
             foreach (var (start, length) in ClipPreTokenizer.Split(chunk.Text))
             {
                 var preToken = chunk.Text.Substring(start, length);
                 var byteToChar = ByteToCharMap(preToken);
                 foreach (var token in bpe.Encode(preToken))
                 {
-                    tokens.Add(token.Value);
-                    ids.Add(token.Id);
                     var first = start + byteToChar[token.ByteStart];
                     var last = start + byteToChar[token.ByteEnd - 1];
-                    spans.Add(new TokenSpan(chunk.SourceStart[first], chunk.SourceEnd[last] - chunk.SourceStart[first]));
+                    result.Add(token.Value, token.Id, new TokenSpan(chunk.SourceStart[first], chunk.SourceEnd[last] - chunk.SourceStart[first]));
                 }
             }
         }
-        var (inputIds, mask) = PadAndMask(ids, BosId, EosId, PadId, MaxLength);
-        return new Tokenization(Kind, text, segments, tokens, ids, spans, inputIds, mask, MaxLength - 2);
+        return result.Build(Kind, text, BosId, EosId, PadId, MaxLength);
     }
 
     /// <summary>For each UTF-8 byte of <paramref name="s"/>, the index of the UTF-16 unit that starts its character.</summary>
@@ -152,19 +143,5 @@ public sealed class ClipTokenizer : ITextTokenizer
             i += width;
         }
         return map.ToArray();
-    }
-
-    /// <summary><c>[bos] + ids[:maxLength-2] + [eos]</c>, right-padded with <paramref name="pad"/>; mask 1 on real tokens.</summary>
-    internal static (int[] InputIds, int[] Mask) PadAndMask(IReadOnlyList<int> ids, int bos, int eos, int pad, int maxLength)
-    {
-        var inputIds = new int[maxLength];
-        var mask = new int[maxLength];
-        var content = Math.Min(ids.Count, maxLength - 2);
-        inputIds[0] = bos;
-        for (var i = 0; i < content; i++) inputIds[i + 1] = ids[i];
-        inputIds[content + 1] = eos;
-        for (var i = content + 2; i < maxLength; i++) inputIds[i] = pad;
-        for (var i = 0; i < content + 2; i++) mask[i] = 1;
-        return (inputIds, mask);
     }
 }

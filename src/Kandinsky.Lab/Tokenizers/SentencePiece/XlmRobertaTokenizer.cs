@@ -92,35 +92,27 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
     public Tokenization Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var segments = new List<string>();
-        var tokens = new List<string>();
-        var ids = new List<int>();
-        var spans = new List<TokenSpan>();
+        var result = new TokenizationBuilder();
         foreach (var piece in splitter.Split(text))
         {
             if (piece.Token is { } added)
             {
-                segments.Add(added.Content);
-                tokens.Add(added.Content);
-                ids.Add(added.Id);
-                spans.Add(new TokenSpan(piece.Start, piece.Length));
+                result.AddSpecial(added, piece);
                 continue;
             }
             var chunk = text.Substring(piece.Start, piece.Length);
             var utf8 = Encoding.UTF8.GetBytes(chunk);
             var normalized = normalizer.Normalize(utf8);
             if (normalized.Utf8.Length == 0) continue;
-            segments.Add(normalized.Text);
+            result.AddSegment(normalized.Text);
             var byteToChar = ClipTokenizer.ByteToCharMap(chunk);
             foreach (var p in unigram.Encode(normalized.Utf8))
             {
-                tokens.Add(Encoding.UTF8.GetString(normalized.Utf8, p.ByteStart, p.ByteEnd - p.ByteStart));
-                ids.Add(p.Id == unigram.UnknownId ? FairseqUnk : p.Id + FairseqOffset);
-                spans.Add(SourceSpan(normalized, p, byteToChar, chunk, piece.Start));
+                result.Add(Encoding.UTF8.GetString(normalized.Utf8, p.ByteStart, p.ByteEnd - p.ByteStart),
+                    p.Id == unigram.UnknownId ? FairseqUnk : p.Id + FairseqOffset, SourceSpan(normalized, p, byteToChar, chunk, piece.Start));
             }
         }
-        var (inputIds, mask) = ClipTokenizer.PadAndMask(ids, BosId, EosId, PadId, MaxLength);
-        return new Tokenization(Kind, text, segments, tokens, ids, spans, inputIds, mask, MaxLength - 2);
+        return result.Build(Kind, text, BosId, EosId, PadId, MaxLength);
     }
 
     static TokenSpan SourceSpan(NormalizedBytes normalized, UnigramPiece piece, int[] byteToChar, string chunk, int offset)
