@@ -1,4 +1,6 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Kandinsky.Lab.Tensors.IO;
 
@@ -7,8 +9,11 @@ namespace Kandinsky.Lab.Tensors.IO;
 /// tensor view over it holds a <see cref="Lease"/>, so the mapping outlives the file object until the last
 /// tensor is disposed. Mapping costs address space only; pages are read on first touch.
 /// </summary>
-sealed unsafe class MappedFile
+sealed unsafe partial class MappedFile
 {
+    /// <summary>Every mapping alive, so their resident pages can be given back (see <see cref="ReleaseResidentPages"/>).</summary>
+    static readonly ConditionalWeakTable<MappedFile, object?> Live = new();
+
     readonly MemoryMappedFile _mapping;
     readonly MemoryMappedViewAccessor _view;
     int _refs = 1;
@@ -34,7 +39,9 @@ sealed unsafe class MappedFile
             view = mapping.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            return new MappedFile(mapping, view, p + view.PointerOffset, stream.Length);
+            var mapped = new MappedFile(mapping, view, p + view.PointerOffset, stream.Length);
+            Live.AddOrUpdate(mapped, null);
+            return mapped;
         }
         catch
         {
@@ -71,4 +78,46 @@ sealed unsafe class MappedFile
             if (Interlocked.Exchange(ref _done, 1) == 0) file.Release();
         }
     }
+
+    /// <summary>
+    /// Drops the pages of every live read-only mapping from this process's resident set (Linux madvise DONTNEED):
+    /// they stay in the page cache and come back on the next touch, so nothing is lost, but weights that were packed
+    /// into their own buffers no longer count twice.
+    /// </summary>
+    internal static void ReleaseResidentPages()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        long page = Environment.SystemPageSize;
+        foreach (var (mapped, _) in Live)
+        {
+            if (!mapped.TryAddRef()) continue;     // already unmapped: its address range may belong to someone else now
+            try
+            {
+                long start = (long)mapped.Pointer & ~(page - 1);
+                long end = (long)mapped.Pointer + mapped.Length;
+                _ = Madvise((nint)start, (nuint)(end - start), MadviseDontNeed);
+            }
+            finally
+            {
+                mapped.Release();
+            }
+        }
+    }
+
+    bool TryAddRef()
+    {
+        int refs;
+        do
+        {
+            refs = Volatile.Read(ref _refs);
+            if (refs <= 0) return false;
+        }
+        while (Interlocked.CompareExchange(ref _refs, refs + 1, refs) != refs);
+        return true;
+    }
+
+    const int MadviseDontNeed = 4;
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
 }

@@ -74,6 +74,9 @@ internal static unsafe class ConvKernel
     /// <summary>Drops the cached packed copy of <paramref name="weight"/> (after an in-place edit).</summary>
     public static void Forget(Tensor weight) => Cache.Remove(weight);
 
+    /// <summary>Forgets every cached conv weight pack (packs in use stay alive until their callers finish).</summary>
+    internal static void ClearCache() => Cache.Clear();
+
     public static PackedConvWeight Pack(Tensor weight, MicroKernel kernel)
     {
         int o = weight.Size(0), c = weight.Size(1), kh = weight.Size(2), kw = weight.Size(3);

@@ -143,6 +143,9 @@ public sealed unsafe class PackedB : IDisposable
     /// <summary>Forgets the cached pack of <paramref name="weight"/> (its memory is freed when no GEMM still uses it).</summary>
     public static void Invalidate(Tensor weight) => WeightCache.Remove(weight);
 
+    /// <summary>Forgets every cached weight pack; packs still in use stay alive until their callers finish.</summary>
+    internal static void ClearCache() => WeightCache.Clear();
+
     void PackPanel(void* source, DType dtype, long rowStride, long colStride, int kb, int jp)
     {
         const int NR = Gemm.NR;

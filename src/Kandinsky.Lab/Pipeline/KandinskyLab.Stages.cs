@@ -26,6 +26,7 @@ public sealed partial class KandinskyLab
         int imagesPerPrompt = 1, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
     {
         var output = PriorPipeline.Run(text.Clip, text.ClipNegative, text.ClipEmpty, steps, guidanceScale, noise, latents, imagesPerPrompt, callbacks, trace);
+        StageDone();
         var labels = output.PromptRows.Select(i => text.Prompts[i]).ToList();
         var rowLabels = text.NegativePrompts == null ? labels : labels.Concat(output.PromptRows.Select(i => text.NegativePrompts[i])).ToList();
         var negativeLabels = text.NegativePrompts == null ? labels.Select(_ => "zero image").ToList() : output.PromptRows.Select(i => $"negative: {text.NegativePrompts[i]}").ToList();
@@ -109,6 +110,7 @@ public sealed partial class KandinskyLab
         var images = Enumerable.Range(0, rows).Select(i => Image.FromTensor(output.RawImages, i)).ToList();
         var previews = output.Steps.Select(s => (IReadOnlyList<Image>)Enumerable.Range(0, rows).Select(i => Preview(s.PredOriginal, i, scale, decodePreviews)).ToList()).ToList();
         var labels = output.RowPrompts.Select(p => text.Prompts[p]).ToList();
+        StageDone();
         return new DecoderTrajectory(settings, labels, output.Timesteps, output.Steps, previews, output.RawImages, images);
     }
 

@@ -30,6 +30,18 @@ public sealed partial class KandinskyLab : IDisposable
     public string Name { get; }
     public PriorPipeline PriorPipeline { get; }
     public DecoderPipeline DecoderPipeline { get; }
+    /// <summary>
+    /// Whether each stage gives back its weights' packed copies and resident checkpoint pages when it ends (default on):
+    /// at the real size this keeps a whole text-to-image run within the memory of its largest stage, at the price of
+    /// repacking the next time a stage runs (about a second per billion parameters).
+    /// </summary>
+    public bool ReleaseMemoryBetweenStages { get; set; } = true;
+
+    void StageDone()
+    {
+        if (ReleaseMemoryBetweenStages) WeightMemory.Release();
+    }
+
     /// <summary>The image size the decoder was configured for (512 for Kandinsky 2.1, 64 for Kandinsky-Micro).</summary>
     public int DefaultImageSize => DecoderPipeline.DefaultImageSize;
 
@@ -115,6 +127,7 @@ public sealed partial class KandinskyLab : IDisposable
         var clipEmpty = PriorPipeline.Encode(tokens.ClipEmpty);
         var mclip = DecoderPipeline.Encode(tokens.Xlmr);
         var mclipNeg = DecoderPipeline.Encode(tokens.XlmrNegative);
+        StageDone();
         return new TextEncoding(prompts, negativePrompts, clipTokens, clipNegativeTokens, clipEmptyTokens, xlmrTokens, xlmrNegativeTokens,
             clip, clipNeg, clipEmpty, mclip, mclipNeg);
     }

@@ -49,6 +49,20 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
     }
 
     [Fact]
+    public void ReleasingWeightMemoryBetweenStagesChangesNoNumber()
+    {
+        using var fresh = KandinskyLab.Micro();
+        fresh.ReleaseMemoryBetweenStages = false;
+        using var kept = fresh.Generate("a person with green hair", priorSteps: 3, steps: 3, seed: 11);
+        fresh.ReleaseMemoryBetweenStages = true;
+        using var released = fresh.Generate("a person with green hair", priorSteps: 3, steps: 3, seed: 11);
+        using var again = fresh.Generate("a person with green hair", priorSteps: 3, steps: 3, seed: 11);
+        Assert.Equal(kept.Decoder.RawImages.ToArray(), released.Decoder.RawImages.ToArray());
+        Assert.Equal(kept.Decoder.RawImages.ToArray(), again.Decoder.RawImages.ToArray());
+        Assert.Equal(kept.Prior.ImageEmbeds.Tensor.ToArray(), again.Prior.ImageEmbeds.Tensor.ToArray());
+    }
+
+    [Fact]
     public void StagesKeepEveryStepAndReportProgress()
     {
         using var text = _lab.EncodeText("a person with green eyes");
