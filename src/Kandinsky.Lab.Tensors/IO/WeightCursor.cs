@@ -110,6 +110,19 @@ public sealed class WeightCursor
     /// <summary>Marks keys under this prefix as deliberately unused (e.g. a pooler the reference never calls).</summary>
     public void Ignore(string name) => _session.Ignored.Add(Prefix + name);
 
+    /// <summary>
+    /// Builds a network with <paramref name="create"/> from a fresh cursor over <paramref name="store"/>, then
+    /// <see cref="Finish"/>es: the network is returned only when every key was used and well-shaped, and disposed otherwise.
+    /// </summary>
+    public static T Build<T>(IWeightStore store, string component, Func<WeightCursor, T> create) where T : IDisposable
+    {
+        var cursor = new WeightCursor(store, component);
+        var model = create(cursor);
+        try { cursor.Finish(); }
+        catch { model.Dispose(); throw; }
+        return model;
+    }
+
     /// <summary>Throws <see cref="WeightLoadException"/> listing every missing, unused and mis-shaped key.</summary>
     public void Finish()
     {

@@ -51,13 +51,7 @@ public sealed class VQModel : IDisposable
 
     /// <summary>Builds the network from <paramref name="store"/> and checks that every key is used and well-shaped.</summary>
     public static VQModel Load(IWeightStore store, VQModelConfig config, string component = "movq")
-    {
-        var cursor = new WeightCursor(store, component);
-        var model = new VQModel(config, cursor);
-        try { cursor.Finish(); }
-        catch { model.Dispose(); throw; }
-        return model;
-    }
+        => WeightCursor.Build(store, component, w => new VQModel(config, w));
 
     /// <summary>encode(x).latents: image [B, in_channels, H, W] in [-1, 1] → [B, vq_embed_dim, H/s, W/s] (not quantised).</summary>
     public Tensor Encode(Tensor image, Action<string, Tensor>? trace = null)

@@ -88,13 +88,7 @@ public sealed class UNet2DConditionModel : IDisposable
 
     /// <summary>Builds the network from <paramref name="store"/> and checks that every key is used and well-shaped.</summary>
     public static UNet2DConditionModel Load(IWeightStore store, UNet2DConditionConfig config, string component = "unet")
-    {
-        var cursor = new WeightCursor(store, component);
-        var model = new UNet2DConditionModel(config, cursor);
-        try { cursor.Finish(); }
-        catch { model.Dispose(); throw; }
-        return model;
-    }
+        => WeightCursor.Build(store, component, w => new UNet2DConditionModel(config, w));
 
     /// <summary>
     /// forward(sample, timestep, encoder_hidden_states, added_cond_kwargs={text_embeds, image_embeds}).sample.
