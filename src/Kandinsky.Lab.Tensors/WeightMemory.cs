@@ -14,6 +14,7 @@ public static class WeightMemory
     {
         PackedB.ClearCache();
         ConvKernel.ClearCache();
+        ReusableBuffer.ReleaseIdle();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();

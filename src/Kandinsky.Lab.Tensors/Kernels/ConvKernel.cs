@@ -96,14 +96,23 @@ internal static unsafe class ConvKernel
         return new PackedConvWeight(kernel, o, c, kh, kw, packed);
     }
 
-    /// <summary>Y = conv2d(X, W) + bias for float32 X [N, C, H, W] with any strides; bias [O] of any dtype.</summary>
-    public static Tensor Conv2d(Tensor input, PackedConvWeight weight, Tensor? bias, int stride, int padding)
+    /// <summary>
+    /// Y = conv2d(X, W) + bias for float32 X [N, C, H, W] with any strides; bias [O] of any dtype. Stride-1
+    /// convolutions whose output rows split into whole vector runs go to <see cref="DirectConvKernel"/> (no im2col
+    /// copy) unless <paramref name="allowDirect"/> is false; both paths give the same bits.
+    /// </summary>
+    public static Tensor Conv2d(Tensor input, PackedConvWeight weight, Tensor? bias, int stride, int padding, bool allowDirect = true)
     {
         int n = input.Size(0), h = input.Size(2), w = input.Size(3);
         int oh = (h + 2 * padding - weight.KernelH) / stride + 1, ow = (w + 2 * padding - weight.KernelW) / stride + 1;
         var y = Tensor.Empty(n, weight.OutChannels, oh, ow);
         if (y.Count == 0) return y;
         using var b = bias == null ? null : bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
+        if (allowDirect && DirectConvKernel.Applies(weight, stride, ow))
+        {
+            DirectConvKernel.Conv2d(input, weight, b == null ? null : b.Data, padding, y);
+            return y;
+        }
         var job = new ConvJob(input, weight, y, b == null ? null : b.Data, stride, padding);
         Parallelism.For(job.Tiles, job.RunTile);
         return y;

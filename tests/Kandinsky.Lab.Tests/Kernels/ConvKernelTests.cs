@@ -93,6 +93,69 @@ public class ConvKernelTests
     }
 
     [Theory]
+    [MemberData(nameof(Kernels))]
+    public void DirectPathMatchesReferenceAndTheIm2ColPathBitForBit(string kernelName)
+    {
+        var kernel = KernelNamed(kernelName);
+        int v = kernel.NR / 2; // a direct run: output widths that are multiples of v take the direct path
+        var rng = new Random(21);
+        // Run counts 1 (one unpaired run), 2, 3 (pairs that cross rows) and 5; 300 channels span two channel
+        // blocks; 1×1 and 3×3 kernels, with and without padding; 2 images; channel counts off the MR grid.
+        var cases = new (int N, int C, int O, int OH, int OW, int K, int P)[]
+        {
+            (1, 3, 5, 3, v, 3, 1), (2, 7, 29, 4, 2 * v, 3, 1), (1, 5, 13, 5, 3 * v, 3, 0), (2, 300, 17, 2, 5 * v, 3, 1),
+            (1, 9, 14, 7, v, 1, 0), (2, 40, 31, 3, 3 * v, 3, 1),
+        };
+        foreach (var (n, c, o, oh, ow, k, p) in cases)
+        {
+            int h = oh + k - 1 - 2 * p, w = ow + k - 1 - 2 * p;
+            using var x = Random(rng, n, c, h, w);
+            using var weight = Random(rng, o, c, k, k);
+            using var bias = Random(rng, o);
+            var packed = ConvKernel.Pack(weight, kernel);
+            Assert.True(DirectConvKernel.Applies(packed, 1, ow));
+            using var expected = ConvReference.Conv2d(x, weight, bias, 1, p);
+            using var direct = ConvKernel.Conv2d(x, packed, bias, 1, p);
+            using var im2col = ConvKernel.Conv2d(x, packed, bias, 1, p, allowDirect: false);
+            string what = $"{kernel} direct conv n={n} c={c} o={o} {h}x{w} k={k} p={p}";
+            AssertClose(expected, direct, c * k * k, what);
+            Assert.True(direct.ToArray().SequenceEqual(im2col.ToArray()), $"{what}: direct and im2col results differ");
+        }
+    }
+
+    [Fact]
+    public void DirectPathIsBitIdenticalForOneAndTwoThreads()
+    {
+        int v = MicroKernel.Best.NR / 2;
+        var shapes = from c in Gen.Choose(1, 40)
+                     from o in Gen.Choose(1, 40)
+                     from h in Gen.Choose(1, 9)
+                     from runs in Gen.Choose(1, 6)
+                     from n in Gen.Choose(1, 2)
+                     from seed in Gen.Choose(0, 1000)
+                     select (c, o, h, runs, n, seed);
+        Prop.ForAll(shapes.ToArbitrary(), s =>
+        {
+            var rng = new Random(s.seed);
+            using var x = Random(rng, s.n, s.c, s.h, s.runs * v);
+            using var weight = Random(rng, s.o, s.c, 3, 3);
+            int saved = Parallelism.Threads;
+            try
+            {
+                Parallelism.Threads = 1;
+                using var one = F.Conv2d(x, weight, null, 1, 1);
+                Parallelism.Threads = 2;
+                using var two = F.Conv2d(x, weight, null, 1, 1);
+                return one.ToArray().SequenceEqual(two.ToArray());
+            }
+            finally
+            {
+                Parallelism.Threads = saved;
+            }
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Theory]
     [InlineData(DType.F16)]
     [InlineData(DType.BF16)]
     public void HalfWeightsAreConvertedAtPacking(DType weightType)
