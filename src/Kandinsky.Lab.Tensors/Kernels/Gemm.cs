@@ -31,9 +31,9 @@ public static unsafe class Gemm
     public const int MR = GemmMicroKernel.MR;
     /// <summary>Columns of a micro-tile; B panels are NR columns wide.</summary>
     public const int NR = GemmMicroKernel.NR;
-    /// <summary>Maximum depth of a K block: one kc × NR B panel (24 KiB) stays in the 48 KiB L1 while MR-row A panels stream past it.</summary>
-    public const int KC = 384;
-    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (216 KiB) stay in the 1 MiB L2.</summary>
+    /// <summary>Maximum depth of a K block: one kc × NR B panel (32 KiB) stays in the 48 KiB L1 while MR-row A panels stream past it.</summary>
+    public const int KC = 256;
+    /// <summary>Rows of A packed per block (a multiple of MR): MC × KC floats (144 KiB) and the tile's accumulator stay in the 1 MiB L2.</summary>
     internal const int MC = 144;
     /// <summary>Output columns per thread task (a multiple of NR).</summary>
     internal const int NC = 512;
@@ -166,80 +166,73 @@ public static unsafe class Gemm
     /// <summary>
     /// One output tile: rows [i0, i1) (at most MC), columns [j0, j1) with j0 a multiple of NR. A comes from
     /// <paramref name="aBlock"/> (this row block of <see cref="PackA"/>'s layout) or is packed here when null.
+    /// The K blocks accumulate in a private buffer whose row stride is not a multiple of 4 KiB (a C row stride
+    /// like 2048 floats puts all twelve rows of a micro-tile in one L1 set, about 12% of the time), and every
+    /// micro-tile there is a full one; C is written once at the end: C = alpha·AB + beta·C + bias.
     /// </summary>
     static void Tile(GemmASource a, PackedB b, float* c, long ldc, long cs, float alpha, float beta, float* bias,
         int i0, int i1, int j0, int j1, float* aBlock)
     {
         int rows = i1 - i0;
         if (rows <= 0 || j1 <= j0) return;
-        // beta = 0 without bias: the first K block stores instead of accumulating, so C is never read.
-        bool overwriteFirst = beta == 0f && bias == null && b.K > 0;
-        if (!overwriteFirst) PrepareC(c, ldc, cs, beta, bias, i0, i1, j0, j1);
-        if (b.K == 0) return;
-        int panelsM = (rows + MR - 1) / MR;
+        int panelsM = (rows + MR - 1) / MR, width = (j1 - j0 + NR - 1) / NR * NR, ldb = width + 16;
+        float* acc = TileBuffer((long)panelsM * MR * ldb);
+        if (b.K == 0) new Span<float>(acc, panelsM * MR * ldb).Clear();
         float* abuf = aBlock == null ? ABuffer(panelsM * MR * KC) : null;
-        float* edge = stackalloc float[MR * NR];
         var kernel = Kernel;
         for (int kb = 0; kb < b.KBlocks; kb++)
         {
             int kc = b.BlockDepth(kb);
-            bool overwrite = overwriteFirst && kb == 0;
             if (aBlock == null) a.Pack(i0, rows, b.BlockStart(kb), kc, abuf);
             else abuf = aBlock + (long)b.BlockStart(kb) * panelsM * MR;
             for (int jp = j0 / NR; jp * NR < j1; jp++)
             {
                 float* bp = b.Panel(kb, jp);
-                int nr = Math.Min(NR, j1 - jp * NR);
                 for (int q = 0; q < panelsM; q++)
-                {
-                    int mr = Math.Min(MR, rows - q * MR);
-                    float* ap = abuf + (long)q * MR * kc;
-                    float* ct = c + (i0 + (long)q * MR) * ldc + jp * NR * cs;
-                    if (mr == MR && nr == NR && cs == 1)
-                        GemmMicroKernel.Run(kernel, kc, ap, bp, ct, (nint)ldc, alpha, overwrite);
-                    else
-                        EdgeTile(kernel, kc, ap, bp, ct, ldc, cs, alpha, overwrite, mr, nr, edge);
-                }
+                    GemmMicroKernel.RunRows(kernel, kc, abuf + (long)q * MR * kc, bp, acc + (long)q * MR * ldb + (jp * NR - j0),
+                        ldb, 1f, overwrite: kb == 0, Math.Min(MR, rows - q * MR));
             }
         }
+        WriteBack(acc, ldb, c + i0 * ldc + j0 * cs, ldc, cs, rows, j1 - j0, alpha, beta, bias == null ? null : bias + j0);
     }
 
-    /// <summary>A partial (or strided-output) tile: run the full kernel into a scratch tile, then add the valid part with the same FMA.</summary>
-    static void EdgeTile(GemmKernelKind kernel, int kc, float* ap, float* bp, float* ct, long ldc, long cs,
-        float alpha, bool overwrite, int mr, int nr, float* scratch)
+    /// <summary>C = alpha·acc + beta·C + bias over a rows × cols tile (beta = 0 ignores C's old contents, NaNs included).</summary>
+    static void WriteBack(float* acc, int lda, float* c, long ldc, long cs, int rows, int cols, float alpha, float beta, float* bias)
     {
-        GemmMicroKernel.RunRows(kernel, kc, ap, bp, scratch, NR, 1f, overwrite: true, mr);
-        for (int r = 0; r < mr; r++)
-            for (int j = 0; j < nr; j++)
-            {
-                ref float cij = ref ct[r * ldc + j * cs];
-                cij = overwrite ? scratch[r * NR + j] * alpha : MathF.FusedMultiplyAdd(scratch[r * NR + j], alpha, cij);
-            }
-    }
-
-    /// <summary>C = beta·C + bias on the tile before the K blocks accumulate into it (beta = 0 ignores C).</summary>
-    static void PrepareC(float* c, long ldc, long cs, float beta, float* bias, int i0, int i1, int j0, int j1)
-    {
-        if (beta == 1f && bias == null) return;
-        int width = j1 - j0;
-        for (int i = i0; i < i1; i++)
+        var biasSpan = bias == null ? default : new ReadOnlySpan<float>(bias, cols);
+        for (int i = 0; i < rows; i++)
         {
-            float* row = c + i * ldc + j0 * cs;
+            var src = new Span<float>(acc + (long)i * lda, cols);
+            float* row = c + i * ldc;
+            if (alpha != 1f) TensorPrimitives.Multiply(src, alpha, src);
             if (cs == 1)
             {
-                var r = new Span<float>(row, width);
-                if (beta == 0f) r.Clear();
-                else if (beta != 1f) TensorPrimitives.Multiply(r, beta, r);
-                if (bias != null) TensorPrimitives.Add(r, new ReadOnlySpan<float>(bias + j0, width), r);
+                var dst = new Span<float>(row, cols);
+                if (beta == 0f) src.CopyTo(dst);
+                else if (beta == 1f) TensorPrimitives.Add(src, dst, dst);
+                else TensorPrimitives.MultiplyAdd(dst, beta, src, dst);
+                if (bias != null) TensorPrimitives.Add(dst, biasSpan, dst);
                 continue;
             }
-            for (int j = 0; j < width; j++)
+            for (int j = 0; j < cols; j++)
             {
                 ref float cij = ref row[j * cs];
-                float scaled = beta == 0f ? 0f : beta == 1f ? cij : beta * cij;
-                cij = bias == null ? scaled : scaled + bias[j0 + j];
+                float v = beta == 0f ? src[j] : beta == 1f ? src[j] + cij : MathF.FusedMultiplyAdd(cij, beta, src[j]);
+                cij = bias == null ? v : v + bias[j];
             }
         }
+    }
+
+    [ThreadStatic] static float[]? t_tileBuffer;
+
+    /// <summary>This thread's tile accumulator (pinned, 64-byte aligned, grown on demand).</summary>
+    static float* TileBuffer(long length)
+    {
+        var buffer = t_tileBuffer;
+        if (buffer == null || buffer.Length < length + 16)
+            t_tileBuffer = buffer = GC.AllocateUninitializedArray<float>(checked((int)length + 16), pinned: true);
+        float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (float*)(((nint)p + 63) & ~(nint)63);
     }
 
     /// <summary>This thread's A packing buffer (pinned, grown on demand, freed with the thread).</summary>

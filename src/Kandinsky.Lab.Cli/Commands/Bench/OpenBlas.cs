@@ -20,8 +20,14 @@ public sealed unsafe class OpenBlas
     }
 
     /// <summary>The loaded library, or null (with the reason) when no OpenBLAS is installed.</summary>
+    /// <remarks>
+    /// OpenBLAS's idle worker threads spin for about 2^28 cycles after each call before they sleep; in a
+    /// benchmark that alternates its calls with ours they would occupy a core through our run. A short timeout
+    /// (set before the library starts its threads, unless the user set one) keeps the comparison fair.
+    /// </remarks>
     public static OpenBlas? TryLoad(out string? error)
     {
+        SetEnv("OPENBLAS_THREAD_TIMEOUT", "4", overwrite: 0);
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "openblas", "libopenblas" })
             if (NativeLibrary.TryLoad(name, out var handle))
             {
@@ -33,6 +39,9 @@ public sealed unsafe class OpenBlas
     }
 
     public int Threads { set => _setThreads(value); }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    static extern int SetEnv(string name, string value, int overwrite);
 
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C, same contract as Gemm.Sgemm.</summary>
     public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
