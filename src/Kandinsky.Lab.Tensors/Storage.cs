@@ -53,7 +53,7 @@ public abstract unsafe class Storage
     }
 }
 
-/// <summary>64-byte aligned native memory owned by the engine.</summary>
+/// <summary>64-byte aligned native memory owned by the engine (large blocks are reused through <see cref="NativeBlockPool"/>).</summary>
 public sealed unsafe class NativeStorage : Storage
 {
     public const int Alignment = 64;
@@ -66,20 +66,19 @@ public sealed unsafe class NativeStorage : Storage
     public static NativeStorage Allocate(long byteLength, bool zero)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
-        var size = (nuint)Math.Max(byteLength, 1);
         void* p;
-        try { p = NativeMemory.AlignedAlloc(size, Alignment); }
+        try { p = NativeBlockPool.Rent(byteLength); }
         catch (OutOfMemoryException)
         {
             throw new OutOfMemoryException($"Tensor allocation of {byteLength:N0} bytes failed: not enough memory.");
         }
-        if (zero) NativeMemory.Clear(p, size);
+        if (zero) NativeMemory.Clear(p, (nuint)byteLength);
         return new NativeStorage(p, byteLength);
     }
 
     protected override void Free()
     {
-        NativeMemory.AlignedFree(Pointer);
+        NativeBlockPool.Return(Pointer, ByteLength);
         if (ByteLength > 0) GC.RemoveMemoryPressure(ByteLength);
     }
 }

@@ -5,7 +5,7 @@ namespace Kandinsky.Lab.Tensors;
 
 /// <summary>
 /// Memory held on behalf of weights: the packed float32 copies the GEMM and convolution kernels make on first use,
-/// and the resident pages of memory-mapped checkpoints. A staged model calls <see cref="Release"/> between stages so
+/// the resident pages of memory-mapped checkpoints, and the idle tensor blocks kept for reuse (<see cref="NativeBlockPool"/>). A staged model calls <see cref="Release"/> between stages so
 /// only the running stage's weights occupy memory; the next use repacks (about a second per billion parameters).
 /// </summary>
 public static class WeightMemory
@@ -14,10 +14,10 @@ public static class WeightMemory
     {
         PackedB.ClearCache();
         ConvKernel.ClearCache();
-        ReusableBuffer.ReleaseIdle();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        NativeBlockPool.Clear();
         MappedFile.ReleaseResidentPages();
     }
 }

@@ -163,7 +163,8 @@ internal static unsafe class ConvKernel
             // stride like 64·64 floats would put every row of a micro tile in the same cache sets).
             int ldc = ncPad + 16;
             long cFloats = (long)rows * ldc, bFloats = (long)KC * ncPad;
-            float* scratch = (float*)NativeMemory.AlignedAlloc((nuint)((cFloats + bFloats) * sizeof(float)), 64);
+            long scratchBytes = (cFloats + bFloats) * sizeof(float);
+            float* scratch = (float*)NativeBlockPool.Rent(scratchBytes);
             try
             {
                 float* c = scratch, im2col = c + cFloats;
@@ -183,7 +184,7 @@ internal static unsafe class ConvKernel
             }
             finally
             {
-                NativeMemory.AlignedFree(scratch);
+                NativeBlockPool.Return(scratch, scratchBytes);
             }
         }
 

@@ -16,23 +16,31 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 internal static unsafe class DirectConvKernel
 {
     /// <summary>Input channels per reduction block: a weight panel's block (MR × CB·taps floats) and the task's input rows for the block fit L2 together.</summary>
-    const int CB = 256;
+    const int CB = 128;
     /// <summary>Target output runs per task (tasks are the unit of threading; each re-reads the weights).</summary>
     const int TargetRuns = 16;
     /// <summary>Fewest tasks worth splitting output channels for (so both cores get work on small images).</summary>
     const int MinTasks = 4;
 
-    /// <summary>Whether <see cref="Conv2d"/> handles this geometry.</summary>
+    /// <summary>Whether <see cref="Conv2d"/> handles this geometry (not an empty reduction: that is all bias).</summary>
     public static bool Applies(PackedConvWeight weight, int stride, int outWidth) =>
-        stride == 1 && outWidth % (weight.Kernel.NR / 2) == 0;
+        stride == 1 && outWidth % (weight.Kernel.NR / 2) == 0 && weight.InChannels > 0;
 
     /// <summary>Y = conv2d(X, W) + bias (stride 1) into <paramref name="y"/> [N, O, OH, OW]; X float32 [N, C, H, W], any strides.</summary>
     public static void Conv2d(Tensor input, PackedConvWeight weight, float* bias, int padding, Tensor y)
     {
-        using var padded = ReusableBuffer.Rent(PaddedLength(input, padding));
-        Pad(input, padding, padded.Data);
-        var job = new Job(padded.Data, input, padding, weight, y, bias);
-        Parallelism.For(job.Tasks, job.RunTask);
+        long length = PaddedLength(input, padding) * sizeof(float);
+        float* padded = (float*)NativeBlockPool.Rent(length);
+        try
+        {
+            Pad(input, padding, padded);
+            var job = new Job(padded, input, padding, weight, y, bias);
+            Parallelism.For(job.Tasks, job.RunTask);
+        }
+        finally
+        {
+            NativeBlockPool.Return(padded, length);
+        }
     }
 
     /// <summary>
@@ -134,6 +142,7 @@ internal static unsafe class DirectConvKernel
                     int steps = Math.Min(CB, _c - c0) * _taps;
                     bool accumulate = c0 > 0;
                     float* image = _x + n * _imageStride + (long)c0 * _wp;
+                    bool last = c0 + CB >= _c;
                     // Each weight panel (MR channels × this block's steps) serves every run pair of the task while
                     // it is warm; the runs' input rows stay in L2 across panels.
                     for (int m = 0; m < rows; m += mr)
@@ -145,10 +154,12 @@ internal static unsafe class DirectConvKernel
                             if (j + 1 < runs) GatherMicroKernel.Run(_kernel, steps, a, offsets, b0, image + RunOffset(r0 + j + 1), ct, ldc, accumulate);
                             else HalfTile(steps, a, offsets, b0, ct, ldc, accumulate, edge);
                         }
+                        // The panel's rows are final: write them out while they are in L1, between kernel calls, so the
+                        // stores to Y overlap compute instead of costing a pass of their own.
+                        if (last) Store(c + (long)m * ldc, ldc, n, m0 + m, Math.Min(mEnd, m0 + m + mr), r0 * _v, runs * _v);
                     }
                 }
             }
-            Store(c, ldc, n, m0, mEnd, r0 * _v, runs * _v);
         }
 
         /// <summary>A last, unpaired run: the full kernel on a scratch tile, keeping only its first V columns.</summary>
@@ -162,7 +173,7 @@ internal static unsafe class DirectConvKernel
                 new ReadOnlySpan<float>(edge + r * nr, _v).CopyTo(new Span<float>(ct + (long)r * ldc, _v));
         }
 
-        /// <summary>Copies the tile's channels [m0, mEnd) to Y positions [p0, p0 + len) of image n, adding the bias.</summary>
+        /// <summary>Copies accumulator rows (channels [m0, mEnd), row stride ldc) to Y positions [p0, p0 + len) of image n, adding the bias.</summary>
         void Store(float* c, int ldc, int n, int m0, int mEnd, int p0, int len)
         {
             for (int m = m0; m < mEnd; m++)

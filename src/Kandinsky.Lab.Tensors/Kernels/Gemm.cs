@@ -103,17 +103,22 @@ public static unsafe class Gemm
         if (m == 0 || b.N == 0) return;
         nint cp = (nint)c, biasp = (nint)bias;
         // With several column chunks per row block, pack A once up front instead of once per chunk.
-        float* aPacked = (b.N + NC - 1) / NC > 1 ? PackA(a, m, b) : null;
+        bool packUpFront = (b.N + NC - 1) / NC > 1 && b.K > 0;
+        long aBytes = PackedALength(m, b.K) * sizeof(float);
+        float* aPacked = packUpFront ? (float*)NativeBlockPool.Rent(aBytes) : null;
         nint ap = (nint)aPacked;
         try
         {
+            if (packUpFront) PackA(a, m, b, aPacked);
             Parallelism.For(TileCount(m, b.N), t => RunTile(t, a, m, b, (float*)cp, ldc, alpha, beta, (float*)biasp, cColStride, (float*)ap));
         }
         finally
         {
-            NativeMemory.AlignedFree(aPacked);
+            NativeBlockPool.Return(aPacked, aBytes);
         }
     }
+
+    static long PackedALength(int m, int k) => (long)(m + MC - 1) / MC * MC * k;
 
     /// <summary>How many independent output tiles <see cref="Run"/> splits an m × n product into (depends on the shape only).</summary>
     internal static int TileCount(int m, int n) => (m + MC - 1) / MC * ((n + NC - 1) / NC);
@@ -132,22 +137,19 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// All of A packed (in parallel) for the K blocks of <paramref name="b"/>: row block mb, K block kb at
-    /// mb·MC·K + BlockStart(kb)·(block rows rounded up to MR). Free with NativeMemory.AlignedFree.
+    /// All of A packed (in parallel) into <paramref name="packed"/> (<see cref="PackedALength"/> floats) for the K
+    /// blocks of <paramref name="b"/>: row block mb, K block kb at mb·MC·K + BlockStart(kb)·(block rows rounded up to MR).
     /// </summary>
-    static float* PackA(GemmASource a, int m, PackedB b)
+    static void PackA(GemmASource a, int m, PackedB b, float* packed)
     {
-        int mBlocks = (m + MC - 1) / MC, kBlocks = b.KBlocks, k = b.K;
-        if (kBlocks == 0) return null;
-        var packed = (float*)NativeMemory.AlignedAlloc((nuint)((long)mBlocks * MC * k * sizeof(float)), 64);
+        int kBlocks = b.KBlocks, k = b.K;
         nint p = (nint)packed;
-        Parallelism.For(mBlocks * kBlocks, t =>
+        Parallelism.For((m + MC - 1) / MC * kBlocks, t =>
         {
             int mb = t / kBlocks, kb = t % kBlocks;
             int rows = Math.Min(MC, m - mb * MC), rowsPadded = (rows + MR - 1) / MR * MR;
             a.Pack(mb * MC, rows, b.BlockStart(kb), b.BlockDepth(kb), (float*)p + (long)mb * MC * k + (long)b.BlockStart(kb) * rowsPadded);
         });
-        return packed;
     }
 
     /// <summary>

@@ -124,6 +124,19 @@ public class ConvKernelTests
     }
 
     [Fact]
+    public void ZeroInputChannelsGiveTheBias()
+    {
+        int w = MicroKernel.Best.NR; // a width the direct path would take
+        using var x = Tensor.Zeros(1, 0, 3, w);
+        using var weight = Tensor.Zeros(2, 0, 3, 3);
+        using var bias = Tensor.FromArray(new[] { 1.5f, -2f }, 2);
+        using var y = F.Conv2d(x, weight, bias, 1, 1);
+        Assert.Equal(new[] { 1, 2, 3, w }, y.ShapeArray());
+        var values = y.ToArray();
+        for (int i = 0; i < values.Length; i++) Assert.Equal(i < 3 * w ? 1.5f : -2f, values[i]);
+    }
+
+    [Fact]
     public void DirectPathIsBitIdenticalForOneAndTwoThreads()
     {
         int v = MicroKernel.Best.NR / 2;
