@@ -180,11 +180,11 @@ internal static unsafe class AttentionKernel
             float* qT = ThreadScratch.Get(qt + st + o + 4L * width), scores = qT + qt, acc = scores + st;
             float* max = acc + o, sum = max + width, corr = sum + width; // then the softmax shift (OnlineSoftmax)
             PackScaledQueries(qT, _op.QOf(pair) + q0 * _op.QStrides[2], bq, width);
-            new Span<float>(acc, (int)o).Clear();
             new Span<float>(max, width).Fill(float.NegativeInfinity);
             new Span<float>(sum, width).Clear();
             // Causal: keys past the block's last query are hidden from every query of the block.
             int keyEnd = _op.IsCausal ? Math.Min(lk, q0 + bq) : lk;
+            if (keyEnd == 0) new Span<float>(acc, (int)o).Clear(); // else the first key block writes O
             for (int j0 = 0; j0 < keyEnd; j0 += BK)
             {
                 int kcount = Math.Min(BK, keyEnd - j0);
@@ -266,7 +266,7 @@ internal static unsafe class AttentionKernel
             ExpShifted(scores, width, kcount, shift, width, sum);
         }
 
-        /// <summary>O[queries, Dv] += P · V_block, P read k-major straight from the Sᵀ tile.</summary>
+        /// <summary>O[queries, Dv] (+)= P · V_block (= for the first block), P read k-major straight from the Sᵀ tile.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void AccumulateValues(int pair, float* p, int width, int j0, int kcount, int bq, float* acc)
         {
@@ -279,7 +279,7 @@ internal static unsafe class AttentionKernel
                 {
                     // Likewise the next V micro panel.
                     PrefetchPart(vPanel + (long)nr * lk, (long)kcount * nr, t, rowTiles);
-                    _kernel.Run(kcount, p + t * mr, width, vPanel, nr, acc + (long)t * mr * _dvPad + vp, _dvPad, Math.Min(mr, bq - t * mr), nr, accumulate: true);
+                    _kernel.Run(kcount, p + t * mr, width, vPanel, nr, acc + (long)t * mr * _dvPad + vp, _dvPad, Math.Min(mr, bq - t * mr), nr, accumulate: j0 > 0);
                 }
             }
         }
