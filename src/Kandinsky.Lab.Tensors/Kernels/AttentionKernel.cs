@@ -121,8 +121,8 @@ internal static unsafe class AttentionKernel
             _kernel = kernel;
             _y = y;
             int mr = kernel.MR, nr = kernel.NR;
-            // Query blocks of up to BQ: Qᵀ panels and the O tile ((D + Dv)·BQ floats, ≤ 768 KB) stay inside L2;
-            // larger blocks re-read K and V less often.
+            // Query blocks of up to bqMax queries: Qᵀ panels and the O tile ((D + Dv)·bqMax floats, ≤ 768 KB) stay
+            // inside L2; larger blocks re-read K and V less often.
             int bqMax = Math.Max(nr, Math.Min(192, 196608 / Math.Max(op.D + op.Dv, 1)) / nr * nr);
             _queryUnits = (op.Lq + nr - 1) / nr;
             QueryBlocks = (op.Lq + bqMax - 1) / bqMax;
@@ -266,7 +266,11 @@ internal static unsafe class AttentionKernel
             ExpShifted(scores, width, kcount, shift, width, sum);
         }
 
-        /// <summary>O[queries, Dv] (+)= P · V_block (= for the first block), P read k-major straight from the Sᵀ tile.</summary>
+        /// <summary>
+        /// O[queries, Dv] (+)= P · V_block (= for the first block), P read k-major straight from the Sᵀ tile. A partial
+        /// last row tile reads up to MR − 1 values past the block's columns (the next row; the O tile after the last
+        /// row): they only reach the rows the micro-kernel's edge path drops.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void AccumulateValues(int pair, float* p, int width, int j0, int kcount, int bq, float* acc)
         {
