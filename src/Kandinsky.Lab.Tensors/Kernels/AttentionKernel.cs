@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kandinsky.Lab.Tensors.Kernels;
 
@@ -68,8 +70,10 @@ internal static unsafe class AttentionKernel
 {
     /// <summary>Keys per block (a multiple of every kernel's MR).</summary>
     const int BK = 192;
-    /// <summary>Head-dimension block of the score GEMM: a K micro panel and a Qᵀ micro panel fit L1 together.</summary>
-    const int DC = 128;
+    /// <summary>Head-dimension block of the score GEMM: a K micro panel (DC·MR floats, 24 KB on AVX-512) stays in L1 while Qᵀ panels stream past it.</summary>
+    const int DC = 512;
+    /// <summary>K panels packed per pack task (V packs a panel per task).</summary>
+    const int PackChunk = 16;
 
     public static Tensor Forward(in AttentionOperands op, MicroKernel kernel)
     {
@@ -78,8 +82,8 @@ internal static unsafe class AttentionKernel
         var job = new FusedJob(op, kernel, y.Data);
         try
         {
-            Parallelism.For(op.Pairs, job.PackKeysAndValues);
-            Parallelism.For(op.Pairs * job.QueryBlocks, job.RunBlock);
+            Parallelism.For(job.PackTasks, job.Pack);
+            ForEachInOrder(op.Pairs * job.QueryBlocks, job.RunBlock);
         }
         finally
         {
@@ -88,13 +92,27 @@ internal static unsafe class AttentionKernel
         return y;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> for every index in [0, count), each thread taking the next index when it is
+    /// done, so the last tasks spread evenly (Parallel.For hands out growing runs of indices).
+    /// </summary>
+    static void ForEachInOrder(int count, Action<int> body)
+    {
+        int next = -1;
+        Parallelism.For(Math.Min(count, Parallelism.Threads), _ =>
+        {
+            for (int task; (task = Interlocked.Increment(ref next)) < count;) body(task);
+        });
+    }
+
     sealed class FusedJob
     {
         readonly AttentionOperands _op;
         readonly MicroKernel _kernel;
         readonly float* _y;
-        readonly int _bq, _dvPad, _kPanels, _vPanels;
+        readonly int _queryUnits, _dvPad, _kPanels, _vPanels, _kChunks;
         readonly long _kPackSize, _vPackSize;
+        readonly NativeFloats _packBuffer;
         readonly float* _packs; // per pair: K as A panels [⌈Lk/MR⌉][D][MR], then V as B panels [⌈Dv/NR⌉][Lk][NR]
 
         public FusedJob(in AttentionOperands op, MicroKernel kernel, float* y)
@@ -102,118 +120,320 @@ internal static unsafe class AttentionKernel
             _op = op;
             _kernel = kernel;
             _y = y;
-            int mr = kernel.MR, nr = kernel.NR, unit = Lcm(mr, nr);
-            // Query block: Qᵀ panels and the O tile ((D + Dv)·BQ floats, ≤ 768 KB) stay inside L2; larger blocks
-            // re-read K and V less often.
-            _bq = Math.Max(unit, Math.Min(256, 196608 / Math.Max(op.D + op.Dv, 1)) / unit * unit);
+            int mr = kernel.MR, nr = kernel.NR;
+            // Query blocks of up to bqMax queries: Qᵀ panels and the O tile ((D + Dv)·bqMax floats, ≤ 768 KB) stay
+            // inside L2; larger blocks re-read K and V less often.
+            int bqMax = Math.Max(nr, Math.Min(192, 196608 / Math.Max(op.D + op.Dv, 1)) / nr * nr);
+            _queryUnits = (op.Lq + nr - 1) / nr;
+            QueryBlocks = (op.Lq + bqMax - 1) / bqMax;
             _dvPad = RoundUp(op.Dv, nr);
             _kPanels = (op.Lk + mr - 1) / mr;
             _vPanels = _dvPad / nr;
+            _kChunks = (_kPanels + PackChunk - 1) / PackChunk;
             _kPackSize = (long)_kPanels * op.D * mr;
             _vPackSize = (long)_vPanels * op.Lk * nr;
-            QueryBlocks = (op.Lq + _bq - 1) / _bq;
-            _packs = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, op.Pairs * (_kPackSize + _vPackSize)) * sizeof(float)), 64);
+            _packBuffer = NativeFloats.Rent(op.Pairs * (_kPackSize + _vPackSize));
+            _packs = _packBuffer.Data;
         }
 
         public int QueryBlocks { get; }
 
-        public void Free() => NativeMemory.AlignedFree(_packs);
+        /// <summary>Packing splits into chunks of panels so that one (batch, head) packs on all threads.</summary>
+        public int PackTasks => _op.Pairs * (_kChunks + _vPanels);
+
+        public void Free() => NativeFloats.Return(_packBuffer);
 
         float* KPack(int pair) => _packs + pair * (_kPackSize + _vPackSize);
         float* VPack(int pair) => KPack(pair) + _kPackSize;
 
+        /// <summary>
+        /// First query of block b: blocks share the ⌈Lq/NR⌉ query panels evenly (sizes differ by at most one panel),
+        /// so the last tasks are not a short one after long ones.
+        /// </summary>
+        int BlockStart(int b) => Math.Min(_op.Lq, (int)((long)b * _queryUnits / QueryBlocks) * _kernel.NR);
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void PackKeysAndValues(int pair)
+        public void Pack(int task)
         {
-            PackPanels.A(KPack(pair), _op.KOf(pair), _op.Lk, _op.KStrides[2], _op.D, _op.KStrides[3], _kernel.MR);
-            PackPanels.B(VPack(pair), _op.VOf(pair), _op.Dv, _op.VStrides[3], _op.Lk, _op.VStrides[2], _kernel.NR);
+            int pair = task / (_kChunks + _vPanels), chunk = task % (_kChunks + _vPanels), mr = _kernel.MR, nr = _kernel.NR;
+            if (chunk < _kChunks)
+            {
+                int key0 = chunk * PackChunk * mr;
+                PackPanels.A(KPack(pair) + (long)key0 * _op.D, _op.KOf(pair) + key0 * _op.KStrides[2], Math.Min(PackChunk * mr, _op.Lk - key0),
+                    _op.KStrides[2], _op.D, _op.KStrides[3], mr);
+            }
+            else
+            {
+                int col0 = (chunk - _kChunks) * nr;
+                PackPanels.B(VPack(pair) + (long)col0 * _op.Lk, _op.VOf(pair) + col0 * _op.VStrides[3], Math.Min(nr, _op.Dv - col0),
+                    _op.VStrides[3], _op.Lk, _op.VStrides[2], nr);
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunBlock(int task)
         {
-            int pair = task / QueryBlocks, q0 = task % QueryBlocks * _bq, bq = Math.Min(_bq, _op.Lq - q0);
-            int mr = _kernel.MR, nr = _kernel.NR, d = _op.D, lk = _op.Lk, ldS = _bq;
-            long qt = (long)_bq * d, st = (long)BK * _bq, o = (long)_bq * _dvPad;
-            float* scratch = (float*)NativeMemory.AlignedAlloc((nuint)((qt + st + o + 4L * _bq) * sizeof(float)), 64);
-            try
+            int pair = task / QueryBlocks, block = task % QueryBlocks, q0 = BlockStart(block), bq = BlockStart(block + 1) - q0;
+            // The block's queries rounded up to whole Qᵀ panels: the width of the score tile and of the softmax.
+            int width = RoundUp(bq, _kernel.NR), lk = _op.Lk;
+            long qt = (long)width * _op.D, st = (long)BK * width, o = (long)bq * _dvPad;
+            float* qT = ThreadScratch.Get(qt + st + o + 4L * width), scores = qT + qt, acc = scores + st;
+            float* max = acc + o, sum = max + width, corr = sum + width; // then the softmax shift (OnlineSoftmax)
+            PackScaledQueries(qT, _op.QOf(pair) + q0 * _op.QStrides[2], bq, width);
+            new Span<float>(max, width).Fill(float.NegativeInfinity);
+            new Span<float>(sum, width).Clear();
+            // Causal: keys past the block's last query are hidden from every query of the block.
+            int keyEnd = _op.IsCausal ? Math.Min(lk, q0 + bq) : lk;
+            if (keyEnd == 0) new Span<float>(acc, (int)o).Clear(); // else the first key block writes O
+            for (int j0 = 0; j0 < keyEnd; j0 += BK)
             {
-                float* qT = scratch, scores = qT + qt, acc = scores + st;
-                float* max = acc + o, sum = max + _bq, safeMax = sum + _bq, corr = safeMax + _bq;
-                // scale·Qᵀ as B panels [BQ/NR][D][NR]; padded queries are zero and their results are dropped.
-                PackPanels.B(qT, _op.QOf(pair) + q0 * _op.QStrides[2], bq, _op.QStrides[2], d, _op.QStrides[3], nr, _bq);
-                TensorPrimitives.Multiply(new Span<float>(qT, checked((int)qt)), _op.Scale, new Span<float>(qT, checked((int)qt)));
-                new Span<float>(acc, (int)o).Clear();
-                new Span<float>(max, _bq).Fill(float.NegativeInfinity);
-                new Span<float>(sum, _bq).Clear();
-                var maxS = new Span<float>(max, _bq);
-                var sumS = new Span<float>(sum, _bq);
-                var safeS = new Span<float>(safeMax, _bq);
-                var corrS = new Span<float>(corr, _bq);
-                // Causal: keys past the block's last query are hidden from every query of the block.
-                int keyEnd = _op.IsCausal ? Math.Min(lk, q0 + bq) : lk;
-                for (int j0 = 0; j0 < keyEnd; j0 += BK)
-                {
-                    int kcount = Math.Min(BK, keyEnd - j0);
-                    // Sᵀ[keys, queries] = K_block · (scale·Q)ᵀ, blocked over D so both micro panels stay in L1.
-                    float* kBlock = KPack(pair) + (long)(j0 / mr) * d * mr;
-                    for (int d0 = 0; d0 < d || d0 == 0; d0 += DC)
-                    {
-                        int dc = Math.Min(DC, d - d0);
-                        for (int kp = 0; kp * mr < kcount; kp++)
-                            for (int qp = 0; qp < _bq; qp += nr)
-                                _kernel.Run(dc, kBlock + (long)kp * d * mr + (long)d0 * mr, mr, qT + (long)qp * d + (long)d0 * nr, nr,
-                                    scores + (long)kp * mr * ldS + qp, ldS, mr, nr, accumulate: d0 > 0);
-                        if (d == 0) break;
-                    }
-                    _op.MaskTransposed(scores, ldS, pair, q0, bq, j0, kcount);
-
-                    // Online softmax down the columns: new running max, rescale factor, P = exp(S − max), sums.
-                    maxS.CopyTo(corrS);
-                    for (int jj = 0; jj < kcount; jj++) TensorPrimitives.Max(maxS, new ReadOnlySpan<float>(scores + (long)jj * ldS, _bq), maxS);
-                    for (int i = 0; i < _bq; i++) safeMax[i] = float.IsNegativeInfinity(max[i]) ? 0f : max[i];
-                    TensorPrimitives.Subtract(corrS, safeS, corrS);
-                    TensorPrimitives.Exp(corrS, corrS); // exp(old max − new max); 0 while nothing was visible
-                    TensorPrimitives.Multiply(sumS, corrS, sumS);
-                    for (int jj = 0; jj < kcount; jj++)
-                    {
-                        var row = new Span<float>(scores + (long)jj * ldS, _bq);
-                        TensorPrimitives.Subtract(row, safeS, row);
-                        TensorPrimitives.Exp(row, row);
-                        TensorPrimitives.Add(sumS, row, sumS);
-                    }
-                    if (j0 > 0)
-                        for (int i = 0; i < bq; i++)
-                        {
-                            var orow = new Span<float>(acc + (long)i * _dvPad, _dvPad);
-                            TensorPrimitives.Multiply(orow, corr[i], orow);
-                        }
-
-                    // O[queries, Dv] += P · V_block, P read k-major straight from the Sᵀ tile.
-                    float* vBlock = VPack(pair) + (long)j0 * nr;
-                    for (int vp = 0; vp < _dvPad; vp += nr)
-                        for (int i0 = 0; i0 < bq; i0 += mr)
-                            _kernel.Run(kcount, scores + i0, ldS, vBlock + (long)vp * lk, nr, acc + (long)i0 * _dvPad + vp, _dvPad, Math.Min(mr, bq - i0), nr, accumulate: true);
-                }
-                float* y = _y + ((long)pair * _op.Lq + q0) * _op.Dv;
-                for (int i = 0; i < bq; i++)
-                    TensorPrimitives.Divide(new ReadOnlySpan<float>(acc + (long)i * _dvPad, _op.Dv), sum[i], new Span<float>(y + (long)i * _op.Dv, _op.Dv));
+                int kcount = Math.Min(BK, keyEnd - j0);
+                Scores(pair, qT, width, j0, kcount, scores);
+                _op.MaskTransposed(scores, width, pair, q0, bq, j0, kcount);
+                OnlineSoftmax(scores, width, kcount, max, sum, corr);
+                if (j0 > 0)
+                    for (int i = 0; i < bq; i++)
+                        if (corr[i] != 1f) // the running max moved
+                            Multiply(acc + (long)i * _dvPad, acc + (long)i * _dvPad, _dvPad, corr[i]);
+                AccumulateValues(pair, scores, width, j0, kcount, bq, acc);
             }
-            finally
+            float* y = _y + ((long)pair * _op.Lq + q0) * _op.Dv;
+            for (int i = 0; i < bq; i++) Divide(acc + (long)i * _dvPad, y + (long)i * _op.Dv, _op.Dv, sum[i]);
+        }
+
+        /// <summary>
+        /// scale·Qᵀ as B panels [width/NR][D][NR], query by query so each query row is read in order; padded
+        /// queries are zero and their results are dropped.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void PackScaledQueries(float* qT, float* q, int bq, int width)
+        {
+            int nr = _kernel.NR, d = _op.D;
+            long rowStride = _op.QStrides[2], step = _op.QStrides[3];
+            float scale = _op.Scale;
+            for (int i = 0; i < width; i++)
             {
-                NativeMemory.AlignedFree(scratch);
+                float* dst = qT + (long)(i / nr) * d * nr + i % nr, src = q + i * rowStride;
+                if (i < bq)
+                    for (int t = 0; t < d; t++) dst[(long)t * nr] = src[t * step] * scale;
+                else
+                    for (int t = 0; t < d; t++) dst[(long)t * nr] = 0f;
+            }
+        }
+
+        /// <summary>Sᵀ[keys, queries] = K_block · (scale·Q)ᵀ, each K micro panel reused from L1 across the query panels.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void Scores(int pair, float* qT, int width, int j0, int kcount, float* scores)
+        {
+            int mr = _kernel.MR, nr = _kernel.NR, d = _op.D, qPanels = width / nr;
+            float* kBlock = KPack(pair) + (long)(j0 / mr) * d * mr;
+            for (int d0 = 0; d0 < d || d0 == 0; d0 += DC)
+            {
+                int dc = Math.Min(DC, d - d0);
+                for (int kp = 0; kp * mr < kcount; kp++)
+                {
+                    float* kPanel = kBlock + (long)kp * d * mr + (long)d0 * mr;
+                    for (int qp = 0; qp < qPanels; qp++)
+                    {
+                        // The next K micro panel comes from L3: fetch it while this one is in use.
+                        PrefetchPart(kPanel + (long)d * mr, (long)dc * mr, qp, qPanels);
+                        _kernel.Run(dc, kPanel, mr, qT + (long)qp * nr * d + (long)d0 * nr, nr,
+                            scores + (long)kp * mr * width + qp * nr, width, mr, nr, accumulate: d0 > 0);
+                    }
+                }
+                if (d == 0) break;
+            }
+        }
+
+        /// <summary>
+        /// Online softmax down the columns of Sᵀ: the running max absorbs the block, corr = e^(old max − new max)
+        /// rescales the running sum (and, by the caller, O), and the tile becomes P = e^(S − max).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void OnlineSoftmax(float* scores, int width, int kcount, float* max, float* sum, float* corr)
+        {
+            float* shift = corr + width;
+            new ReadOnlySpan<float>(max, width).CopyTo(new Span<float>(corr, width));
+            ColumnMax(scores, width, kcount, max, width);
+            for (int i = 0; i < width; i += 8)
+            {
+                // A column that has seen only −∞ keeps max −∞; shifting by 0 instead gives e^−∞ = 0, not NaN.
+                var m = Vector256.Load(max + i);
+                Vector256.ConditionalSelect(Vector256.Equals(m, Vector256.Create(float.NegativeInfinity)), Vector256<float>.Zero, m).Store(shift + i);
+            }
+            ExpShifted(corr, 0, 1, shift, width, null);
+            for (int i = 0; i < width; i += 8) (Vector256.Load(sum + i) * Vector256.Load(corr + i)).Store(sum + i);
+            ExpShifted(scores, width, kcount, shift, width, sum);
+        }
+
+        /// <summary>
+        /// O[queries, Dv] (+)= P · V_block (= for the first block), P read k-major straight from the Sᵀ tile. A partial
+        /// last row tile reads up to MR − 1 values past the block's columns (the next row; the O tile after the last
+        /// row): they only reach the rows the micro-kernel's edge path drops.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void AccumulateValues(int pair, float* p, int width, int j0, int kcount, int bq, float* acc)
+        {
+            int mr = _kernel.MR, nr = _kernel.NR, lk = _op.Lk, rowTiles = (bq + mr - 1) / mr;
+            float* vBlock = VPack(pair) + (long)j0 * nr;
+            for (int vp = 0; vp < _dvPad; vp += nr)
+            {
+                float* vPanel = vBlock + (long)vp * lk;
+                for (int t = 0; t < rowTiles; t++)
+                {
+                    // Likewise the next V micro panel.
+                    PrefetchPart(vPanel + (long)nr * lk, (long)kcount * nr, t, rowTiles);
+                    _kernel.Run(kcount, p + t * mr, width, vPanel, nr, acc + (long)t * mr * _dvPad + vp, _dvPad, Math.Min(mr, bq - t * mr), nr, accumulate: j0 > 0);
+                }
             }
         }
     }
 
-    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
-
-    static int Lcm(int a, int b)
+    /// <summary>
+    /// rows[j·ld + i] = e^(rows[j·ld + i] − shift[i]) for j &lt; count, i &lt; width (a multiple of 8), adding each
+    /// result to sum[i] when sum is given. Both vector widths compute the same values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void ExpShifted(float* rows, int ld, int count, float* shift, int width, float* sum)
     {
-        int x = a, y = b;
-        while (y != 0) (x, y) = (y, x % y);
-        return a / x * b;
+        for (int j = 0; j < count; j++)
+        {
+            float* row = rows + (long)j * ld;
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i <= width - 16; i += 16)
+                {
+                    var e = VectorMath.Exp(Vector512.Load(row + i) - Vector512.Load(shift + i));
+                    e.Store(row + i);
+                    if (sum != null) (Vector512.Load(sum + i) + e).Store(sum + i);
+                }
+            for (; i < width; i += 8)
+            {
+                var e = VectorMath.Exp(Vector256.Load(row + i) - Vector256.Load(shift + i));
+                e.Store(row + i);
+                if (sum != null) (Vector256.Load(sum + i) + e).Store(sum + i);
+            }
+        }
     }
+
+    /// <summary>max[i] = the largest of max[i] and rows[j·ld + i] for j &lt; count, i &lt; width (a multiple of 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void ColumnMax(float* rows, int ld, int count, float* max, int width)
+    {
+        for (int j = 0; j < count; j++)
+        {
+            float* row = rows + (long)j * ld;
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i <= width - 16; i += 16) Vector512.Max(Vector512.Load(max + i), Vector512.Load(row + i)).Store(max + i);
+            for (; i < width; i += 8) Vector256.Max(Vector256.Load(max + i), Vector256.Load(row + i)).Store(max + i);
+        }
+    }
+
+    /// <summary>dst[i] = src[i] · factor for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Multiply(float* src, float* dst, int n, float factor)
+    {
+        int i = 0;
+        for (var f = Vector256.Create(factor); i <= n - 8; i += 8) (Vector256.Load(src + i) * f).Store(dst + i);
+        for (; i < n; i++) dst[i] = src[i] * factor;
+    }
+
+    /// <summary>dst[i] = src[i] / divisor for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Divide(float* src, float* dst, int n, float divisor)
+    {
+        int i = 0;
+        for (var f = Vector256.Create(divisor); i <= n - 8; i += 8) (Vector256.Load(src + i) / f).Store(dst + i);
+        for (; i < n; i++) dst[i] = src[i] / divisor;
+    }
+
+    /// <summary>
+    /// Prefetches into L2 part <paramref name="part"/> of <paramref name="parts"/> of the cache lines of
+    /// [p, p + count): spread over the calls of a loop so no call stalls on it. Prefetches never fault.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void PrefetchPart(float* p, long count, int part, int parts)
+    {
+        if (!Sse.IsSupported) return;
+        long lines = (count + 15) / 16, from = lines * part / parts, to = lines * (part + 1) / parts;
+        for (long line = from; line < to; line++) Sse.Prefetch1(p + line * 16);
+    }
+
+    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>
+/// 64-byte aligned native floats. <see cref="Rent"/> / <see cref="Return"/> keep one buffer between calls, so
+/// that a large per-call scratch (the K/V panels: 16 MB at 4096 keys of 512 dims) is not page-faulted in again
+/// on every call, which costs as much as packing it; a caller that finds the kept buffer taken or too small
+/// allocates its own.
+/// </summary>
+internal sealed unsafe class NativeFloats : IDisposable
+{
+    static NativeFloats? s_kept;
+
+    public NativeFloats(long count)
+    {
+        Data = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(count, 1) * sizeof(float)), 64);
+        Count = count;
+    }
+
+    public float* Data { get; private set; }
+    public long Count { get; }
+
+    /// <summary>The kept buffer if it holds <paramref name="count"/> floats, else a new one.</summary>
+    public static NativeFloats Rent(long count)
+    {
+        var kept = Interlocked.Exchange(ref s_kept, null);
+        if (kept != null && kept.Count >= count) return kept;
+        kept?.Dispose();
+        return new NativeFloats(count);
+    }
+
+    /// <summary>Keeps the larger of <paramref name="buffer"/> and the kept buffer for the next <see cref="Rent"/>, freeing the other.</summary>
+    public static void Return(NativeFloats buffer)
+    {
+        var kept = Interlocked.Exchange(ref s_kept, null);
+        var (keep, drop) = kept != null && kept.Count > buffer.Count ? (kept, buffer) : (buffer, kept);
+        drop?.Dispose();
+        Interlocked.Exchange(ref s_kept, keep)?.Dispose(); // one kept by a concurrent call meanwhile
+    }
+
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(Data);
+        Data = null;
+    }
+}
+
+/// <summary>
+/// A thread's reusable scratch floats: attention tasks (about 1 MB each at D = 512) reuse it instead of
+/// allocating, and page-faulting, fresh memory per task. Freed when the thread's instance is collected.
+/// </summary>
+internal sealed unsafe class ThreadScratch
+{
+    [ThreadStatic] static ThreadScratch? t_current;
+    float* _data;
+    long _count;
+
+    /// <summary>At least <paramref name="count"/> floats, 64-byte aligned, contents undefined; valid until the thread's next Get.</summary>
+    public static float* Get(long count) => (t_current ??= new ThreadScratch()).Ensure(count);
+
+    float* Ensure(long count)
+    {
+        if (count > _count)
+        {
+            NativeMemory.AlignedFree(_data);
+            _data = null;
+            _count = 0;
+            _data = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+            _count = count;
+        }
+        return _data;
+    }
+
+    ~ThreadScratch() => NativeMemory.AlignedFree(_data);
 }
 
 /// <summary>Packing of strided matrices into micro-kernel panels (zero padded).</summary>

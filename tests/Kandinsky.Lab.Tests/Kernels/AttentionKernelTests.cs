@@ -45,6 +45,21 @@ public class AttentionKernelTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
+    public void HeadDimensionsBeyondOneScoreBlockMatchTheReference(string kernelName)
+    {
+        // D = 520 takes two head-dimension blocks of the score GEMM (512 + 8); Lk = 400 three key blocks; Lq = 200
+        // two query blocks of unequal size (the query panels are shared out evenly).
+        var kernel = KernelNamed(kernelName);
+        var rng = new Random(15);
+        using var q = Random(rng, 1, 1, 200, 520);
+        using var k = Random(rng, 1, 1, 400, 520);
+        using var v = Random(rng, 1, 1, 400, 40);
+        Check(kernel, q, k, v, null, false, "d=520 dv=40");
+        Check(kernel, q, k, v, null, true, "causal d=520 dv=40");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
     public void AppliesAdditiveAndBooleanMasks(string kernelName)
     {
         var kernel = KernelNamed(kernelName);
@@ -142,6 +157,31 @@ public class AttentionKernelTests
                 Parallelism.Threads = saved;
             }
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void ConcurrentCallsOfDifferentSizesMatchSequentialOnes()
+    {
+        // Calls share the K/V pack buffer kept between calls and their threads' scratch; neither may leak across calls.
+        var rng = new Random(17);
+        var shapes = new[] { (lq: 300, lk: 260, d: 48), (lq: 90, lk: 700, d: 24), (lq: 500, lk: 40, d: 64), (lq: 7, lk: 9, d: 8) };
+        var inputs = shapes.Select(s => (q: Random(rng, 1, 2, s.lq, s.d), k: Random(rng, 1, 2, s.lk, s.d), v: Random(rng, 1, 2, s.lk, s.d))).ToArray();
+        try
+        {
+            var expected = inputs.Select(x => { using var y = F.ScaledDotProductAttention(x.q, x.k, x.v); return y.ToArray(); }).ToArray();
+            var actual = new float[3 * inputs.Length][];
+            Parallel.For(0, actual.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            {
+                var x = inputs[i % inputs.Length];
+                using var y = F.ScaledDotProductAttention(x.q, x.k, x.v);
+                actual[i] = y.ToArray();
+            });
+            for (int i = 0; i < actual.Length; i++) Assert.Equal(expected[i % inputs.Length], actual[i]);
+        }
+        finally
+        {
+            foreach (var (q, k, v) in inputs) { q.Dispose(); k.Dispose(); v.Dispose(); }
+        }
     }
 
     [Fact]
