@@ -105,6 +105,9 @@ internal static unsafe class AttentionKernel
         });
     }
 
+    /// <summary>This thread's task scratch (Qᵀ panels, score tile, O tile, row statistics).</summary>
+    [ThreadStatic] static float[]? t_scratch;
+
     sealed class FusedJob
     {
         readonly AttentionOperands _op;
@@ -112,7 +115,7 @@ internal static unsafe class AttentionKernel
         readonly float* _y;
         readonly int _queryUnits, _dvPad, _kPanels, _vPanels, _kChunks;
         readonly long _kPackSize, _vPackSize;
-        readonly NativeFloats _packBuffer;
+        readonly long _packBytes;
         readonly float* _packs; // per pair: K as A panels [⌈Lk/MR⌉][D][MR], then V as B panels [⌈Dv/NR⌉][Lk][NR]
 
         public FusedJob(in AttentionOperands op, MicroKernel kernel, float* y)
@@ -132,8 +135,9 @@ internal static unsafe class AttentionKernel
             _kChunks = (_kPanels + PackChunk - 1) / PackChunk;
             _kPackSize = (long)_kPanels * op.D * mr;
             _vPackSize = (long)_vPanels * op.Lk * nr;
-            _packBuffer = NativeFloats.Rent(op.Pairs * (_kPackSize + _vPackSize));
-            _packs = _packBuffer.Data;
+            // From the pool: the K/V panels (16 MB at 4096 keys of 512 dims) would cost as much to page-fault in afresh as to pack.
+            _packBytes = op.Pairs * (_kPackSize + _vPackSize) * sizeof(float);
+            _packs = (float*)NativeBlockPool.Rent(_packBytes);
         }
 
         public int QueryBlocks { get; }
@@ -141,7 +145,7 @@ internal static unsafe class AttentionKernel
         /// <summary>Packing splits into chunks of panels so that one (batch, head) packs on all threads.</summary>
         public int PackTasks => _op.Pairs * (_kChunks + _vPanels);
 
-        public void Free() => NativeFloats.Return(_packBuffer);
+        public void Free() => NativeBlockPool.Return(_packs, _packBytes);
 
         float* KPack(int pair) => _packs + pair * (_kPackSize + _vPackSize);
         float* VPack(int pair) => KPack(pair) + _kPackSize;
@@ -177,7 +181,7 @@ internal static unsafe class AttentionKernel
             // The block's queries rounded up to whole Qᵀ panels: the width of the score tile and of the softmax.
             int width = RoundUp(bq, _kernel.NR), lk = _op.Lk;
             long qt = (long)width * _op.D, st = (long)BK * width, o = (long)bq * _dvPad;
-            float* qT = ThreadScratch.Get(qt + st + o + 4L * width), scores = qT + qt, acc = scores + st;
+            float* qT = ThreadScratch.Get(ref t_scratch, qt + st + o + 4L * width), scores = qT + qt, acc = scores + st;
             float* max = acc + o, sum = max + width, corr = sum + width; // then the softmax shift (OnlineSoftmax)
             PackScaledQueries(qT, _op.QOf(pair) + q0 * _op.QStrides[2], bq, width);
             new Span<float>(max, width).Fill(float.NegativeInfinity);
@@ -361,79 +365,6 @@ internal static unsafe class AttentionKernel
     }
 
     internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
-}
-
-/// <summary>
-/// 64-byte aligned native floats. <see cref="Rent"/> / <see cref="Return"/> keep one buffer between calls, so
-/// that a large per-call scratch (the K/V panels: 16 MB at 4096 keys of 512 dims) is not page-faulted in again
-/// on every call, which costs as much as packing it; a caller that finds the kept buffer taken or too small
-/// allocates its own.
-/// </summary>
-internal sealed unsafe class NativeFloats : IDisposable
-{
-    static NativeFloats? s_kept;
-
-    public NativeFloats(long count)
-    {
-        Data = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(count, 1) * sizeof(float)), 64);
-        Count = count;
-    }
-
-    public float* Data { get; private set; }
-    public long Count { get; }
-
-    /// <summary>The kept buffer if it holds <paramref name="count"/> floats, else a new one.</summary>
-    public static NativeFloats Rent(long count)
-    {
-        var kept = Interlocked.Exchange(ref s_kept, null);
-        if (kept != null && kept.Count >= count) return kept;
-        kept?.Dispose();
-        return new NativeFloats(count);
-    }
-
-    /// <summary>Keeps the larger of <paramref name="buffer"/> and the kept buffer for the next <see cref="Rent"/>, freeing the other.</summary>
-    public static void Return(NativeFloats buffer)
-    {
-        var kept = Interlocked.Exchange(ref s_kept, null);
-        var (keep, drop) = kept != null && kept.Count > buffer.Count ? (kept, buffer) : (buffer, kept);
-        drop?.Dispose();
-        Interlocked.Exchange(ref s_kept, keep)?.Dispose(); // one kept by a concurrent call meanwhile
-    }
-
-    public void Dispose()
-    {
-        NativeMemory.AlignedFree(Data);
-        Data = null;
-    }
-}
-
-/// <summary>
-/// A thread's reusable scratch floats: attention tasks (about 1 MB each at D = 512) reuse it instead of
-/// allocating, and page-faulting, fresh memory per task. Freed when the thread's instance is collected.
-/// </summary>
-internal sealed unsafe class ThreadScratch
-{
-    [ThreadStatic] static ThreadScratch? t_current;
-    float* _data;
-    long _count;
-
-    /// <summary>At least <paramref name="count"/> floats, 64-byte aligned, contents undefined; valid until the thread's next Get.</summary>
-    public static float* Get(long count) => (t_current ??= new ThreadScratch()).Ensure(count);
-
-    float* Ensure(long count)
-    {
-        if (count > _count)
-        {
-            NativeMemory.AlignedFree(_data);
-            _data = null;
-            _count = 0;
-            _data = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
-            _count = count;
-        }
-        return _data;
-    }
-
-    ~ThreadScratch() => NativeMemory.AlignedFree(_data);
 }
 
 /// <summary>Packing of strided matrices into micro-kernel panels (zero padded).</summary>

@@ -134,7 +134,7 @@ internal static unsafe class DirectConvKernel
             // A private C tile whose row stride is not a large power of two (an output plane stride like 64·64
             // floats would put every row of a micro tile in the same cache sets).
             int ldc = runs * _v + 16;
-            float* c = Scratch((long)rows * ldc + mr * nr), edge = c + (long)rows * ldc;
+            float* c = ThreadScratch.Get(ref t_scratch, (long)rows * ldc + mr * nr), edge = c + (long)rows * ldc;
             fixed (int* offsets = _offsets)
             {
                 for (int c0 = 0; c0 < _c; c0 += CB)
@@ -186,15 +186,6 @@ internal static unsafe class DirectConvKernel
         }
     }
 
+    /// <summary>This thread's C tile (see <see cref="Job.RunTask"/>).</summary>
     [ThreadStatic] static float[]? t_scratch;
-
-    /// <summary>This thread's C tile buffer (pinned, 64-byte aligned, grown on demand).</summary>
-    static float* Scratch(long floats)
-    {
-        var buffer = t_scratch;
-        if (buffer == null || buffer.Length < floats + 16)
-            t_scratch = buffer = GC.AllocateUninitializedArray<float>(checked((int)floats + 16), pinned: true);
-        float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-        return (float*)(((nint)p + 63) & ~(nint)63);
-    }
 }

@@ -56,6 +56,7 @@ public static unsafe class Gemm
         public void Dispose() => KernelOverride.Value = previous;
     }
 
+    /// <summary>This thread's A packing buffer.</summary>
     [ThreadStatic] static float[]? t_aBuffer;
 
     /// <summary>
@@ -81,8 +82,7 @@ public static unsafe class Gemm
             return;
         }
         // Small B: pack into this thread's scratch instead of allocating native memory per call.
-        var scratch = t_bBuffer ??= GC.AllocateUninitializedArray<float>(SmallPackLength, pinned: true);
-        float* buffer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
+        float* buffer = ThreadScratch.Get(ref t_bBuffer, SmallPackLength);
         Run(src, m, PackedB.PackInto(buffer, length, b, DType.F32, k, n, rowStride, colStride), c, ldc, alpha, beta);
     }
 
@@ -178,9 +178,9 @@ public static unsafe class Gemm
         int rows = i1 - i0;
         if (rows <= 0 || j1 <= j0) return;
         int panelsM = (rows + MR - 1) / MR, width = (j1 - j0 + NR - 1) / NR * NR, ldb = width + 16;
-        float* acc = TileBuffer((long)panelsM * MR * ldb);
+        float* acc = ThreadScratch.Get(ref t_tileBuffer, (long)panelsM * MR * ldb);
         if (b.K == 0) new Span<float>(acc, panelsM * MR * ldb).Clear();
-        float* abuf = aBlock == null ? ABuffer(panelsM * MR * KC) : null;
+        float* abuf = aBlock == null ? ThreadScratch.Get(ref t_aBuffer, panelsM * MR * KC) : null;
         var kernel = Kernel;
         for (int kb = 0; kb < b.KBlocks; kb++)
         {
@@ -225,24 +225,6 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>This thread's tile accumulator (see <see cref="Tile"/>).</summary>
     [ThreadStatic] static float[]? t_tileBuffer;
-
-    /// <summary>This thread's tile accumulator (pinned, 64-byte aligned, grown on demand).</summary>
-    static float* TileBuffer(long length)
-    {
-        var buffer = t_tileBuffer;
-        if (buffer == null || buffer.Length < length + 16)
-            t_tileBuffer = buffer = GC.AllocateUninitializedArray<float>(checked((int)length + 16), pinned: true);
-        float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-        return (float*)(((nint)p + 63) & ~(nint)63);
-    }
-
-    /// <summary>This thread's A packing buffer (pinned, grown on demand, freed with the thread).</summary>
-    static float* ABuffer(int length)
-    {
-        var buffer = t_aBuffer;
-        if (buffer == null || buffer.Length < length)
-            t_aBuffer = buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
-        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-    }
 }
