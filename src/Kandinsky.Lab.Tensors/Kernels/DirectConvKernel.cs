@@ -21,6 +21,8 @@ internal static unsafe class DirectConvKernel
     const int TargetRuns = 16;
     /// <summary>Fewest tasks worth splitting output channels for (so both cores get work on small images).</summary>
     const int MinTasks = 4;
+    /// <summary>Largest C tile (bytes) a task accumulates: with the weight panel and the input rows it stays in the 1 MiB L2.</summary>
+    const long MaxTileBytes = 256 * 1024;
 
     /// <summary>Whether <see cref="Conv2d"/> handles this geometry (not an empty reduction: that is all bias).</summary>
     public static bool Applies(PackedConvWeight weight, int stride, int outWidth) =>
@@ -64,9 +66,8 @@ internal static unsafe class DirectConvKernel
             for (int ci = 0; ci < c; ci++, to += wp)
             {
                 float* from = src + image * sN + ci * sC + iy * sH;
-                new Span<float>(to, padding).Clear();
-                new Span<float>(to + padding + w, padding).Clear();
-                if (sW == 1) new ReadOnlySpan<float>(from, w).CopyTo(new Span<float>(to + padding, w));
+                for (int i = 0; i < padding; i++) to[i] = to[padding + w + i] = 0f; // padding is 0 or 1 in practice
+                if (sW == 1) Buffer.MemoryCopy(from, to + padding, (long)w * sizeof(float), (long)w * sizeof(float));
                 else for (int ix = 0; ix < w; ix++) to[padding + ix] = from[ix * sW];
             }
         });
@@ -107,7 +108,13 @@ internal static unsafe class DirectConvKernel
             _runBlocks = (_runs + TargetRuns - 1) / TargetRuns;
             _runsPerTask = (_runs + _runBlocks - 1) / _runBlocks;
             int mr = _kernel.MR, n = y.Size(0);
-            _groups = Math.Clamp((MinTasks + n * _runBlocks - 1) / (n * _runBlocks), 1, (_o + mr - 1) / mr);
+            // Output channels split into groups so a task's C tile stays a fraction of L2 (every task reads its
+            // group's weights once, so the weight traffic is the same however the channels are grouped), and so
+            // small images still make enough tasks.
+            int tileRowsCap = Math.Max(mr, (int)(MaxTileBytes / ((_runsPerTask * _v + 16) * sizeof(float))));
+            int groupsForL2 = (_o + tileRowsCap - 1) / tileRowsCap;
+            int groupsForThreads = (MinTasks + n * _runBlocks - 1) / (n * _runBlocks);
+            _groups = Math.Clamp(Math.Max(groupsForL2, groupsForThreads), 1, (_o + mr - 1) / mr);
             _groupRows = (_o + _groups - 1) / _groups;
             _groupRows = (_groupRows + mr - 1) / mr * mr;
             _groups = (_o + _groupRows - 1) / _groupRows;
