@@ -99,12 +99,13 @@ public class ConvKernelTests
         var kernel = KernelNamed(kernelName);
         int v = kernel.NR / 2; // a direct run: output widths that are multiples of v take the direct path
         var rng = new Random(21);
-        // Run counts 1 (one unpaired run), 2, 3 (pairs that cross rows) and 5; 300 channels span two channel
-        // blocks; 1×1 and 3×3 kernels, with and without padding; 2 images; channel counts off the MR grid.
+        // Run counts 1 (one unpaired run), 2, 3 (pairs that cross rows), 5 and 16; 300 input channels span several
+        // channel blocks; 1×1 and 3×3 kernels, with and without padding; 2 images; channel counts off the MR grid.
         var cases = new (int N, int C, int O, int OH, int OW, int K, int P)[]
         {
             (1, 3, 5, 3, v, 3, 1), (2, 7, 29, 4, 2 * v, 3, 1), (1, 5, 13, 5, 3 * v, 3, 0), (2, 300, 17, 2, 5 * v, 3, 1),
             (1, 9, 14, 7, v, 1, 0), (2, 40, 31, 3, 3 * v, 3, 1),
+            (1, 6, 250, 2, 8 * v, 3, 1), // 250 channels × 16 runs: more C tile than one task keeps, so channel groups
         };
         foreach (var (n, c, o, oh, ow, k, p) in cases)
         {
