@@ -18,7 +18,7 @@ public static class AttentionBench
         var batch = new Option<int>("--batch") { Description = "Batch B.", DefaultValueFactory = _ => 1 };
         var causal = new Option<bool>("--causal") { Description = "Causal mask." };
         var gemm = new Option<bool>("--gemm-baseline") { Description = "Also time F.MatMul → F.Softmax → F.MatMul (the engine's Gemm.Sgemm path)." };
-        var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up; medians are printed.", DefaultValueFactory = _ => 7 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs after a warm-up (at least 3 calls and 0.5 s); medians are printed.", DefaultValueFactory = _ => 7 };
         var threads = new Option<int?>("--threads") { Description = "Parallelism.Threads (default: all processors)." };
         var cmd = new Command("attention", "Fused attention GFLOP/s and its speed-up over the unfused baseline (same GEMM micro-kernel, same run).")
         {
@@ -35,16 +35,20 @@ public static class AttentionBench
         using var key = KernelTiming.RandomTensor(2, batch, heads, lk, d);
         using var value = KernelTiming.RandomTensor(3, batch, heads, lk, dv);
         double flops = 2.0 * batch * heads * lq * lk * (d + dv) * (causal ? 0.5 : 1);
+        Action fusedCall = () => F.ScaledDotProductAttention(query, key, value, isCausal: causal).Dispose();
+        Action unfusedCall = () => AttentionBaseline.Unfused(query, key, value, isCausal: causal).Dispose();
+        KernelTiming.WarmUp(fusedCall);
+        KernelTiming.WarmUp(unfusedCall);
         // Alternate the two so machine noise hits both alike.
         var fused = new List<(double Wall, double Cpu)>();
         var unfused = new List<(double Wall, double Cpu)>();
         for (int i = 0; i < Math.Max(runs, 1); i++)
         {
-            fused.Add(KernelTiming.Median(() => F.ScaledDotProductAttention(query, key, value, isCausal: causal).Dispose(), 1));
-            unfused.Add(KernelTiming.Median(() => AttentionBaseline.Unfused(query, key, value, isCausal: causal).Dispose(), 1));
+            fused.Add(KernelTiming.Time(fusedCall));
+            unfused.Add(KernelTiming.Time(unfusedCall));
         }
-        double f = Median(fused.Select(t => t.Wall)), u = Median(unfused.Select(t => t.Wall));
-        double fc = Median(fused.Select(t => t.Cpu)), uc = Median(unfused.Select(t => t.Cpu));
+        var (f, fc) = KernelTiming.Median(fused);
+        var (u, uc) = KernelTiming.Median(unfused);
         string matmul = "";
         if (gemmBaseline && !causal)
         {
@@ -55,19 +59,13 @@ public static class AttentionBench
             $"attention b{batch} h{heads} q{lq} k{lk} d{d} dv{dv}{(causal ? " causal" : "")}: threads {Parallelism.Threads}, fused {f * 1e3:F2} ms (cpu {fc * 1e3:F2}), unfused {u * 1e3:F2} ms (cpu {uc * 1e3:F2}), {u / f:F2}x (cpu {uc / fc:F2}x){matmul}, {flops / f / 1e9:F1} GFLOP/s");
     }
 
-    /// <summary>softmax(Q·Kᵀ·D^-½)·V from public ops, i.e. on the engine's general GEMM.</summary>
+    /// <summary>softmax((Q·D^-½)·Kᵀ)·V from public ops, i.e. on the engine's general GEMM (Q is scaled, the smaller operand).</summary>
     static Tensor MatMulSoftmaxMatMul(Tensor query, Tensor key, Tensor value)
     {
         using var keyT = key.Transpose(-1, -2);
-        using var scores = F.MatMul(query, keyT);
-        using var scaled = F.Mul(scores, 1f / MathF.Sqrt(query.Size(-1)));
-        using var probs = F.Softmax(scaled, -1);
+        using var scaled = F.Mul(query, 1f / MathF.Sqrt(query.Size(-1)));
+        using var scores = F.MatMul(scaled, keyT);
+        using var probs = F.Softmax(scores, -1);
         return F.MatMul(probs, value);
-    }
-
-    static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

@@ -20,7 +20,7 @@ public static class Conv2dBench
         var stride = new Option<int>("--stride") { Description = "Stride.", DefaultValueFactory = _ => 1 };
         var padding = new Option<int?>("--padding") { Description = "Zero padding (default k / 2)." };
         var half = new Option<bool>("--f16") { Description = "Store the weight as float16 (converted once at packing)." };
-        var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up; the median is printed.", DefaultValueFactory = _ => 7 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs after a warm-up (at least 3 calls and 0.5 s); the median is printed.", DefaultValueFactory = _ => 7 };
         var threads = new Option<int?>("--threads") { Description = "Parallelism.Threads (default: all processors)." };
         var cmd = new Command("conv2d", "F.Conv2d GFLOP/s on random data (3x3 stride 1 padding 1 by default).")
         {
@@ -53,25 +53,42 @@ public static class Conv2dBench
 internal static class KernelTiming
 {
     /// <summary>
-    /// Medians of wall time and of process CPU time (seconds) over <paramref name="runs"/> calls after one
-    /// untimed warm-up call. CPU time is printed too because the machine may be shared: on an idle machine
+    /// Medians of wall time and of process CPU time (seconds) over <paramref name="runs"/> calls after
+    /// <see cref="WarmUp"/>. CPU time is printed too because the machine may be shared: on an idle machine
     /// it is about threads × wall time.
     /// </summary>
     public static (double Wall, double Cpu) Median(Action body, int runs)
     {
+        WarmUp(body);
+        var times = new List<(double Wall, double Cpu)>();
+        for (int i = 0; i < Math.Max(runs, 1); i++) times.Add(Time(body));
+        return Median(times);
+    }
+
+    /// <summary>
+    /// Untimed calls until at least three have run and half a second has passed, so the runtime's tiered JIT has
+    /// recompiled the hot library code (vector primitives included) with full optimisation before anything is timed.
+    /// </summary>
+    public static void WarmUp(Action body)
+    {
+        var sw = Stopwatch.StartNew();
+        for (int calls = 0; calls < 3 || sw.Elapsed.TotalSeconds < 0.5; calls++) body();
+    }
+
+    /// <summary>Wall and process CPU seconds of one call.</summary>
+    public static (double Wall, double Cpu) Time(Action body)
+    {
+        double cpu0 = ProcessCpuSeconds();
+        var sw = Stopwatch.StartNew();
         body();
-        var wall = new double[Math.Max(runs, 1)];
-        var cpu = new double[wall.Length];
-        for (int i = 0; i < wall.Length; i++)
-        {
-            double cpu0 = ProcessCpuSeconds();
-            var sw = Stopwatch.StartNew();
-            body();
-            wall[i] = sw.Elapsed.TotalSeconds;
-            cpu[i] = ProcessCpuSeconds() - cpu0;
-        }
-        Array.Sort(wall);
-        Array.Sort(cpu);
+        return (sw.Elapsed.TotalSeconds, ProcessCpuSeconds() - cpu0);
+    }
+
+    /// <summary>Medians of the wall and CPU times, each taken on its own.</summary>
+    public static (double Wall, double Cpu) Median(IReadOnlyList<(double Wall, double Cpu)> times)
+    {
+        var wall = times.Select(t => t.Wall).Order().ToArray();
+        var cpu = times.Select(t => t.Cpu).Order().ToArray();
         return (wall[wall.Length / 2], cpu[cpu.Length / 2]);
     }
 

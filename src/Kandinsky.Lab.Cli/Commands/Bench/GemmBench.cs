@@ -62,11 +62,8 @@ public static class GemmBench
 
         var oursTimes = new List<double>();
         var theirTimes = new List<double>();
-        for (int warm = 0; warm < 2; warm++)
-        {
-            Ours();
-            if (blas != null) Theirs();
-        }
+        KernelTiming.WarmUp(() => Ours());
+        if (blas != null) KernelTiming.WarmUp(() => Theirs());
         for (int r = 0; r < runs; r++)
         {
             oursTimes.Add(Ours());
