@@ -21,6 +21,9 @@ public static unsafe class AttentionBaseline
     /// <summary>Query rows per task (a multiple of every kernel's MR).</summary>
     const int MB = 96;
 
+    /// <summary>This thread's A panels (a block of queries or of score rows).</summary>
+    [ThreadStatic] static float[]? t_panels;
+
     internal static Tensor Unfused(in AttentionOperands op, MicroKernel kernel)
     {
         var y = Tensor.Empty(op.Batch, op.Heads, op.Lq, op.Dv);
@@ -29,7 +32,8 @@ public static unsafe class AttentionBaseline
         int ldS = Math.Max(AttentionKernel.RoundUp(lk, nr), nr), dvPad = AttentionKernel.RoundUp(dv, nr), rowBlocks = (lq + MB - 1) / MB;
         long ktSize = (long)ldS * d, vSize = (long)dvPad * lk;
         using var scores = Tensor.Empty(pairs, lq, ldS);
-        float* packs = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, pairs * (ktSize + vSize)) * sizeof(float)), 64);
+        long packBytes = pairs * (ktSize + vSize) * sizeof(float);
+        float* packs = (float*)NativeBlockPool.Rent(packBytes); // the same allocator as the fused kernel: no handicap
         float* sp = scores.Data, yp = y.Data;
         var o = op;
         try
@@ -44,13 +48,9 @@ public static unsafe class AttentionBaseline
             Parallelism.For(pairs * rowBlocks, task =>
             {
                 int pair = task / rowBlocks, r0 = task % rowBlocks * MB, rows = Math.Min(MB, lq - r0);
-                float* a = (float*)NativeMemory.AlignedAlloc((nuint)((long)MB * Math.Max(d, 1) * sizeof(float)), 64);
-                try
-                {
-                    PackPanels.A(a, o.QOf(pair) + r0 * o.QStrides[2], rows, o.QStrides[2], d, o.QStrides[3], mr);
-                    PanelGemm(kernel, rows, ldS, d, a, packs + pair * (ktSize + vSize), sp + ((long)pair * lq + r0) * ldS, ldS);
-                }
-                finally { NativeMemory.AlignedFree(a); }
+                float* a = ThreadScratch.Get(ref t_panels, (long)MB * d);
+                PackPanels.A(a, o.QOf(pair) + r0 * o.QStrides[2], rows, o.QStrides[2], d, o.QStrides[3], mr);
+                PanelGemm(kernel, rows, ldS, d, a, packs + pair * (ktSize + vSize), sp + ((long)pair * lq + r0) * ldS, ldS);
             });
             // 2. softmax(scale·S + mask) along keys.
             Parallelism.For(pairs * rowBlocks, task =>
@@ -74,18 +74,14 @@ public static unsafe class AttentionBaseline
             Parallelism.For(pairs * rowBlocks, task =>
             {
                 int pair = task / rowBlocks, r0 = task % rowBlocks * MB, rows = Math.Min(MB, lq - r0);
-                float* a = (float*)NativeMemory.AlignedAlloc((nuint)((long)MB * Math.Max(lk, 1) * sizeof(float)), 64);
-                try
-                {
-                    PackPanels.A(a, sp + ((long)pair * lq + r0) * ldS, rows, ldS, lk, 1, mr);
-                    PanelGemm(kernel, rows, dv, lk, a, packs + pair * (ktSize + vSize) + ktSize, yp + ((long)pair * lq + r0) * dv, dv);
-                }
-                finally { NativeMemory.AlignedFree(a); }
+                float* a = ThreadScratch.Get(ref t_panels, (long)MB * lk);
+                PackPanels.A(a, sp + ((long)pair * lq + r0) * ldS, rows, ldS, lk, 1, mr);
+                PanelGemm(kernel, rows, dv, lk, a, packs + pair * (ktSize + vSize) + ktSize, yp + ((long)pair * lq + r0) * dv, dv);
             });
         }
         finally
         {
-            NativeMemory.AlignedFree(packs);
+            NativeBlockPool.Return(packs, packBytes);
         }
         return y;
     }
