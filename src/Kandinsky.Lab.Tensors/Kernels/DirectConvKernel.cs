@@ -81,7 +81,7 @@ internal static unsafe class DirectConvKernel
     {
         readonly float* _x, _y, _bias, _panels;
         readonly MicroKernel _kernel;
-        readonly int _c, _o, _k, _taps, _wp, _ow, _p, _v, _runsPerRow, _runs, _runsPerTask, _runBlocks, _groupRows, _groups;
+        readonly int _c, _o, _k, _taps, _wp, _ow, _p, _v, _runsPerRow, _runs, _runsPerTask, _runBlocks, _groupRows, _groups, _nImages;
         readonly long _rowStride, _imageStride;
         /// <summary>Input offset of reduction step (c, ky, kx) of a channel block, relative to the block's first channel.</summary>
         readonly int[] _offsets;
@@ -118,6 +118,7 @@ internal static unsafe class DirectConvKernel
             _groupRows = (_o + _groups - 1) / _groups;
             _groupRows = (_groupRows + mr - 1) / mr * mr;
             _groups = (_o + _groupRows - 1) / _groupRows;
+            _nImages = n;
             Tasks = n * _runBlocks * _groups;
             _offsets = new int[checked(Math.Min(CB, _c) * _taps)];
             for (int i = 0; i < Math.Min(CB, _c); i++)
@@ -134,7 +135,8 @@ internal static unsafe class DirectConvKernel
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunTask(int task)
         {
-            int group = task % _groups, block = task / _groups % _runBlocks, n = task / _groups / _runBlocks;
+            // Consecutive tasks (which the threads run side by side) share a weight group, so it stays in L3.
+            int block = task % _runBlocks, n = task / _runBlocks % _nImages, group = task / _runBlocks / _nImages;
             int m0 = group * _groupRows, mEnd = Math.Min(_o, m0 + _groupRows);
             int r0 = block * _runsPerTask, runs = Math.Min(_runs - r0, _runsPerTask);
             int mr = _kernel.MR, nr = _kernel.NR, rows = (mEnd - m0 + mr - 1) / mr * mr;
