@@ -188,6 +188,19 @@ public sealed class TokenizerLoadingTests : IDisposable
 
     /// <summary>Mutations aimed at the small messages (pieces, specs) rather than the big charsmap.</summary>
     [Fact]
+    public void A_charsmap_leaf_outside_the_trie_fails_at_load_not_at_encode()
+    {
+        // The case the fuzz test below once found: a byte of the precompiled charsmap turned a trie unit's offset
+        // into a leaf index past the end of the trie, which surfaced only when a prompt reached that unit.
+        var bytes = File.ReadAllBytes(Path.Combine(MicroDecoder, "sentencepiece.bpe.model"));
+        bytes[5042] = 31;
+        bytes[242158] = 124;
+        var path = WriteScratch(bytes);
+        var error = Assert.Throws<TokenizerFileException>(() => XlmRobertaTokenizer.FromModelFile(path));
+        Assert.Contains("outside the", error.Message);
+    }
+
+    [Fact]
     public void Fuzzed_model_headers_give_clean_errors_only()
     {
         var original = File.ReadAllBytes(Path.Combine(MicroDecoder, "sentencepiece.bpe.model"));

@@ -18,17 +18,46 @@ internal sealed class DartsCloneTrie
             throw new FormatException($"double-array size {bytes.Length} is not a positive multiple of 4 bytes");
         units = new uint[bytes.Length / 4];
         for (var i = 0; i < units.Length; i++) units[i] = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(i * 4, 4));
+        leafValues = ReachableLeafValues(units);
     }
 
-    /// <summary>Every leaf value, for checking them against the string area once at load time.</summary>
-    public IEnumerable<int> LeafValues()
+    readonly int[] leafValues;
+
+    /// <summary>The values of every leaf a key can reach, for checking them against the string area once at load time.</summary>
+    public IReadOnlyList<int> LeafValues() => leafValues;
+
+    /// <summary>
+    /// Walks every unit a key can reach (the array may hold unused units with stray bits) and checks each leaf
+    /// lies inside the array, so a corrupt file fails at load, never halfway through encoding a prompt.
+    /// </summary>
+    static int[] ReachableLeafValues(uint[] units)
     {
-        for (var i = 0; i < units.Length; i++)
+        var values = new List<int>();
+        var visited = new bool[units.Length];
+        var pending = new Stack<uint>();
+        pending.Push(0);
+        visited[0] = true;
+        while (pending.Count > 0)
         {
-            if (!HasLeaf(units[i])) continue;
-            var leaf = (uint)i ^ Offset(units[i]);
-            if (leaf < units.Length) yield return Value(units[leaf]);
+            var node = pending.Pop();
+            var children = node ^ Offset(units[node]);
+            if (node != 0 && HasLeaf(units[node]))
+            {
+                if (children >= units.Length)
+                    throw new FormatException($"the leaf of unit {node} lies at unit {children}, outside the {units.Length} units");
+                values.Add(Value(units[children]));
+            }
+            for (uint label = 0; label < 256; label++)
+            {
+                var child = children ^ label;
+                if (child < units.Length && !visited[child] && Label(units[child]) == label)
+                {
+                    visited[child] = true;
+                    pending.Push(child);
+                }
+            }
         }
+        return [.. values];
     }
 
     static bool HasLeaf(uint unit) => ((unit >> 8) & 1) == 1;
@@ -50,11 +79,7 @@ internal sealed class DartsCloneTrie
             unit = units[nodePos];
             if (Label(unit) != key[i]) break;
             nodePos ^= Offset(unit);
-            if (HasLeaf(unit))
-            {
-                if (nodePos >= units.Length) throw new FormatException($"leaf of unit {nodePos} lies outside the {units.Length} units");
-                best = (Value(units[nodePos]), i + 1);
-            }
+            if (HasLeaf(unit)) best = (Value(units[nodePos]), i + 1); // in range: checked at load
         }
         return best;
     }
