@@ -192,7 +192,7 @@ public static unsafe class Gemm
                 float* bp = b.Panel(kb, jp);
                 for (int q = 0; q < panelsM; q++)
                     GemmMicroKernel.RunRows(kernel, kc, abuf + (long)q * MR * kc, bp, acc + (long)q * MR * ldb + (jp * NR - j0),
-                        ldb, 1f, overwrite: kb == 0, Math.Min(MR, rows - q * MR));
+                        ldb, overwrite: kb == 0, Math.Min(MR, rows - q * MR));
             }
         }
         WriteBack(acc, ldb, c + i0 * ldc + j0 * cs, ldc, cs, rows, j1 - j0, alpha, beta, bias == null ? null : bias + j0);

@@ -8,9 +8,9 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 internal enum GemmKernelKind { Scalar, Avx2Fma, Avx512 }
 
 /// <summary>
-/// Register-blocked micro-kernels: C[0..rows, 0..NR] (+)= alpha · Ā·B̄ over one packed A panel (kc × MR,
+/// Register-blocked micro-kernels: C[0..rows, 0..NR] (+)= Ā·B̄ over one packed A panel (kc × MR,
 /// element (p, r) at a[p·MR + r]) and one packed B panel (kc × NR, element (p, j) at b[p·NR + j]).
-/// Every output element is one FMA chain over p in order, then one FMA into C (or one multiply when
+/// Every output element is one FMA chain over p in order, then one add into C (or a store when
 /// overwriting), so a tile gives the same bits
 /// wherever it sits in the matrix, however the work is split between threads, and whichever SIMD kernel
 /// (AVX-512 or AVX2) computes it.
@@ -47,28 +47,28 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>The first <paramref name="rows"/> rows of an MR × NR tile: half the work when rows ≤ 6 (the M tail).</summary>
-    public static void RunRows(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite, int rows)
+    public static void RunRows(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, bool overwrite, int rows)
     {
         switch (kind)
         {
             case GemmKernelKind.Avx512:
-                if (rows <= HalfMR) Avx512Half(kc, a, b, c, ldc, alpha, overwrite);
-                else Avx512(kc, a, b, c, ldc, alpha, overwrite);
+                if (rows <= HalfMR) Avx512Half(kc, a, b, c, ldc, overwrite);
+                else Avx512(kc, a, b, c, ldc, overwrite);
                 break;
             case GemmKernelKind.Avx2Fma:
                 for (int r0 = 0; r0 < rows; r0 += HalfMR)
                     for (int j0 = 0; j0 < NR; j0 += HalfNR)
-                        Avx2Fma(kc, a + r0, b + j0, c + r0 * ldc + j0, ldc, alpha, overwrite);
+                        Avx2Fma(kc, a + r0, b + j0, c + r0 * ldc + j0, ldc, overwrite);
                 break;
             default:
-                Scalar(kc, a, b, c, ldc, alpha, overwrite, rows);
+                Scalar(kc, a, b, c, ldc, overwrite, rows);
                 break;
         }
     }
 
     /// <summary>12×32 tile in 24 zmm accumulators: per k, two B loads and twelve broadcasts feed 24 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx512(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
+    static void Avx512(int kc, float* a, float* b, float* c, nint ldc, bool overwrite)
     {
         for (int r = 0; r < MR; r++) // the k loop hides the C tile's misses
         {
@@ -99,24 +99,23 @@ internal static unsafe class GemmMicroKernel
             a += MR;
             b += NR;
         }
-        var va = Vector512.Create(alpha);
-        Store(c + 0 * ldc, c00, c01, va, overwrite);
-        Store(c + 1 * ldc, c10, c11, va, overwrite);
-        Store(c + 2 * ldc, c20, c21, va, overwrite);
-        Store(c + 3 * ldc, c30, c31, va, overwrite);
-        Store(c + 4 * ldc, c40, c41, va, overwrite);
-        Store(c + 5 * ldc, c50, c51, va, overwrite);
-        Store(c + 6 * ldc, c60, c61, va, overwrite);
-        Store(c + 7 * ldc, c70, c71, va, overwrite);
-        Store(c + 8 * ldc, c80, c81, va, overwrite);
-        Store(c + 9 * ldc, c90, c91, va, overwrite);
-        Store(c + 10 * ldc, c100, c101, va, overwrite);
-        Store(c + 11 * ldc, c110, c111, va, overwrite);
+        Store(c + 0 * ldc, c00, c01, overwrite);
+        Store(c + 1 * ldc, c10, c11, overwrite);
+        Store(c + 2 * ldc, c20, c21, overwrite);
+        Store(c + 3 * ldc, c30, c31, overwrite);
+        Store(c + 4 * ldc, c40, c41, overwrite);
+        Store(c + 5 * ldc, c50, c51, overwrite);
+        Store(c + 6 * ldc, c60, c61, overwrite);
+        Store(c + 7 * ldc, c70, c71, overwrite);
+        Store(c + 8 * ldc, c80, c81, overwrite);
+        Store(c + 9 * ldc, c90, c91, overwrite);
+        Store(c + 10 * ldc, c100, c101, overwrite);
+        Store(c + 11 * ldc, c110, c111, overwrite);
     }
 
     /// <summary>Rows 0–5 of a 12×32 tile (the M tail): 12 zmm accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx512Half(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
+    static void Avx512Half(int kc, float* a, float* b, float* c, nint ldc, bool overwrite)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -134,13 +133,12 @@ internal static unsafe class GemmMicroKernel
             a += MR;
             b += NR;
         }
-        var va = Vector512.Create(alpha);
-        Store(c + 0 * ldc, c00, c01, va, overwrite);
-        Store(c + 1 * ldc, c10, c11, va, overwrite);
-        Store(c + 2 * ldc, c20, c21, va, overwrite);
-        Store(c + 3 * ldc, c30, c31, va, overwrite);
-        Store(c + 4 * ldc, c40, c41, va, overwrite);
-        Store(c + 5 * ldc, c50, c51, va, overwrite);
+        Store(c + 0 * ldc, c00, c01, overwrite);
+        Store(c + 1 * ldc, c10, c11, overwrite);
+        Store(c + 2 * ldc, c20, c21, overwrite);
+        Store(c + 3 * ldc, c30, c31, overwrite);
+        Store(c + 4 * ldc, c40, c41, overwrite);
+        Store(c + 5 * ldc, c50, c51, overwrite);
     }
 
     /// <summary>
@@ -148,7 +146,7 @@ internal static unsafe class GemmMicroKernel
     /// six broadcasts feed 12 FMAs. Four calls cover an MR × NR tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx2Fma(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
+    static void Avx2Fma(int kc, float* a, float* b, float* c, nint ldc, bool overwrite)
     {
         for (int r = 0; r < HalfMR; r++)
         {
@@ -175,32 +173,31 @@ internal static unsafe class GemmMicroKernel
             a += MR;
             b += NR;
         }
-        var va = Vector256.Create(alpha);
-        Store(c + 0 * ldc, c00, c01, va, overwrite);
-        Store(c + 1 * ldc, c10, c11, va, overwrite);
-        Store(c + 2 * ldc, c20, c21, va, overwrite);
-        Store(c + 3 * ldc, c30, c31, va, overwrite);
-        Store(c + 4 * ldc, c40, c41, va, overwrite);
-        Store(c + 5 * ldc, c50, c51, va, overwrite);
+        Store(c + 0 * ldc, c00, c01, overwrite);
+        Store(c + 1 * ldc, c10, c11, overwrite);
+        Store(c + 2 * ldc, c20, c21, overwrite);
+        Store(c + 3 * ldc, c30, c31, overwrite);
+        Store(c + 4 * ldc, c40, c41, overwrite);
+        Store(c + 5 * ldc, c50, c51, overwrite);
     }
 
-    /// <summary>C row = alpha·acc (overwrite: the first K block when beta is 0) or C row + alpha·acc in one FMA.</summary>
+    /// <summary>C row = acc (overwrite: a tile's first K block) or C row + acc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* row, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, bool overwrite)
+    static void Store(float* row, Vector512<float> lo, Vector512<float> hi, bool overwrite)
     {
-        Avx512F.Store(row, overwrite ? Avx512F.Multiply(lo, alpha) : Avx512F.FusedMultiplyAdd(lo, alpha, Avx512F.LoadVector512(row)));
-        Avx512F.Store(row + 16, overwrite ? Avx512F.Multiply(hi, alpha) : Avx512F.FusedMultiplyAdd(hi, alpha, Avx512F.LoadVector512(row + 16)));
+        Avx512F.Store(row, overwrite ? lo : Avx512F.Add(lo, Avx512F.LoadVector512(row)));
+        Avx512F.Store(row + 16, overwrite ? hi : Avx512F.Add(hi, Avx512F.LoadVector512(row + 16)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, bool overwrite)
+    static void Store(float* row, Vector256<float> lo, Vector256<float> hi, bool overwrite)
     {
-        Avx.Store(row, overwrite ? Avx.Multiply(lo, alpha) : Fma.MultiplyAdd(lo, alpha, Avx.LoadVector256(row)));
-        Avx.Store(row + 8, overwrite ? Avx.Multiply(hi, alpha) : Fma.MultiplyAdd(hi, alpha, Avx.LoadVector256(row + 8)));
+        Avx.Store(row, overwrite ? lo : Avx.Add(lo, Avx.LoadVector256(row)));
+        Avx.Store(row + 8, overwrite ? hi : Avx.Add(hi, Avx.LoadVector256(row + 8)));
     }
 
     /// <summary>Portable fallback with the same panel layout: the first <paramref name="rows"/> rows.</summary>
-    static void Scalar(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite, int rows)
+    static void Scalar(int kc, float* a, float* b, float* c, nint ldc, bool overwrite, int rows)
     {
         float* acc = stackalloc float[MR * NR];
         new Span<float>(acc, MR * NR).Clear();
@@ -213,6 +210,6 @@ internal static unsafe class GemmMicroKernel
             }
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < NR; j++)
-                c[r * ldc + j] = overwrite ? acc[r * NR + j] * alpha : MathF.FusedMultiplyAdd(acc[r * NR + j], alpha, c[r * ldc + j]);
+                c[r * ldc + j] = overwrite ? acc[r * NR + j] : acc[r * NR + j] + c[r * ldc + j];
     }
 }
