@@ -67,8 +67,11 @@ internal sealed unsafe class MicroKernel
 
     public override string ToString() => Name;
 
+    static void Avx512Kernel(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) =>
+        Avx512Body(kc, a, lda, new StridedB(b, ldb, 16), c, ldc, accumulate);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx512Kernel(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    internal static void Avx512Body<TB>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate) where TB : struct, IBRuns
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
         if (accumulate)
@@ -92,8 +95,8 @@ internal sealed unsafe class MicroKernel
         }
         for (int k = 0; k < kc; k++)
         {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
+            var b0 = Vector512.Load(b.First(k));
+            var b1 = Vector512.Load(b.Second(k));
             Vector512<float> ak;
             ak = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(ak, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ak, b1, c01);
             ak = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(ak, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ak, b1, c11);
@@ -108,7 +111,6 @@ internal sealed unsafe class MicroKernel
             ak = Vector512.Create(a[10]); c100 = Avx512F.FusedMultiplyAdd(ak, b0, c100); c101 = Avx512F.FusedMultiplyAdd(ak, b1, c101);
             ak = Vector512.Create(a[11]); c110 = Avx512F.FusedMultiplyAdd(ak, b0, c110); c111 = Avx512F.FusedMultiplyAdd(ak, b1, c111);
             a += lda;
-            b += ldb;
         }
         c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
         c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
@@ -124,8 +126,11 @@ internal sealed unsafe class MicroKernel
         c110.Store(c + 11 * ldc); c111.Store(c + 11 * ldc + 16);
     }
 
+    static void Avx2Kernel(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) =>
+        Avx2Body(kc, a, lda, new StridedB(b, ldb, 8), c, ldc, accumulate);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Avx2Kernel(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    internal static void Avx2Body<TB>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate) where TB : struct, IBRuns
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate)
@@ -143,8 +148,8 @@ internal sealed unsafe class MicroKernel
         }
         for (int k = 0; k < kc; k++)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
+            var b0 = Vector256.Load(b.First(k));
+            var b1 = Vector256.Load(b.Second(k));
             Vector256<float> ak;
             ak = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(ak, b0, c00); c01 = Fma.MultiplyAdd(ak, b1, c01);
             ak = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(ak, b0, c10); c11 = Fma.MultiplyAdd(ak, b1, c11);
@@ -153,7 +158,6 @@ internal sealed unsafe class MicroKernel
             ak = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(ak, b0, c40); c41 = Fma.MultiplyAdd(ak, b1, c41);
             ak = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(ak, b0, c50); c51 = Fma.MultiplyAdd(ak, b1, c51);
             a += lda;
-            b += ldb;
         }
         c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
         c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
@@ -163,17 +167,48 @@ internal sealed unsafe class MicroKernel
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
+    static void PortableKernel(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) =>
+        PortableBody(kc, a, lda, new StridedB(b, ldb, 4), c, ldc, accumulate);
+
     /// <summary>Scalar reference of the same contract (MR = 4, NR = 8), for CPUs without AVX2/FMA.</summary>
-    static void PortableKernel(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    internal static void PortableBody<TB>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate) where TB : struct, IBRuns
     {
-        const int mr = 4, nr = 8;
+        const int mr = 4, nr = 8, half = nr / 2;
         float* acc = stackalloc float[mr * nr];
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) acc[r * nr + j] = accumulate ? c[r * ldc + j] : 0f;
-        for (int k = 0; k < kc; k++, a += lda, b += ldb)
+        for (int k = 0; k < kc; k++, a += lda)
+        {
+            float* first = b.First(k), second = b.Second(k);
             for (int r = 0; r < mr; r++)
-                for (int j = 0; j < nr; j++) acc[r * nr + j] = MathF.FusedMultiplyAdd(a[r], b[j], acc[r * nr + j]);
+                for (int j = 0; j < nr; j++)
+                    acc[r * nr + j] = MathF.FusedMultiplyAdd(a[r], j < half ? first[j] : second[j - half], acc[r * nr + j]);
+        }
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) c[r * ldc + j] = acc[r * nr + j];
     }
+}
+
+/// <summary>
+/// Where a <see cref="MicroKernel"/> body finds step k's NR B values: two runs of NR/2 contiguous floats. A struct
+/// type argument, so each addressing gets its own compiled body with the calls inlined.
+/// </summary>
+internal unsafe interface IBRuns
+{
+    float* First(int k);
+    float* Second(int k);
+}
+
+/// <summary>Packed or strided B: step k's NR values are contiguous at b + k·ldb.</summary>
+internal readonly unsafe struct StridedB(float* b, nint ldb, int half) : IBRuns
+{
+    public float* First(int k) => b + k * ldb;
+    public float* Second(int k) => b + k * ldb + half;
+}
+
+/// <summary>B read in place (direct convolution): step k's runs start at b0 + offsets[k] and b1 + offsets[k].</summary>
+internal readonly unsafe struct GatheredB(float* b0, float* b1, int* offsets) : IBRuns
+{
+    public float* First(int k) => b0 + offsets[k];
+    public float* Second(int k) => b1 + offsets[k];
 }
