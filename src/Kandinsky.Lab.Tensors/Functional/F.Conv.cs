@@ -19,7 +19,7 @@ public static partial class F
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, int stride, int padding, MicroKernel kernel)
     {
         ValidateConv2d(input, weight, bias, stride, padding);
-        return ConvKernel.Conv2d(input, ConvKernel.PackedFor(weight, kernel), bias, stride, padding);
+        return ConvKernel.Conv2d(input, weight, bias, stride, padding, kernel);
     }
 
     internal static void ValidateConv2d(Tensor input, Tensor weight, Tensor? bias, int stride, int padding)

@@ -71,11 +71,43 @@ internal static unsafe class ConvKernel
         return Cache.GetValue(weight, w => Pack(w, MicroKernel.Best));
     }
 
-    /// <summary>Drops the cached packed copy of <paramref name="weight"/> (after an in-place edit).</summary>
-    public static void Forget(Tensor weight) => Cache.Remove(weight);
+    /// <summary>Drops the cached packed copies of <paramref name="weight"/> (after an in-place edit).</summary>
+    public static void Forget(Tensor weight)
+    {
+        Cache.Remove(weight);
+        WinogradConvKernel.Forget(weight);
+    }
 
     /// <summary>Forgets every cached conv weight pack (packs in use stay alive until their callers finish).</summary>
-    internal static void ClearCache() => Cache.Clear();
+    internal static void ClearCache()
+    {
+        Cache.Clear();
+        WinogradConvKernel.ClearCache();
+    }
+
+    /// <summary>
+    /// Y = conv2d(X, W) + bias, choosing the algorithm by geometry: Winograd F(2×2, 3×3) for stride-1 3×3
+    /// convolutions over enough tiles (<see cref="WinogradConvKernel.Applies"/>), otherwise the direct or implicit
+    /// GEMM on the packed weight. The weight is packed in the form the chosen path needs, on first use.
+    /// </summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, int stride, int padding, MicroKernel kernel)
+    {
+        int n = input.Size(0), h = input.Size(2), w = input.Size(3), o = weight.Size(0), c = weight.Size(1), kh = weight.Size(2), kw = weight.Size(3);
+        int oh = (h + 2 * padding - kh) / stride + 1, ow = (w + 2 * padding - kw) / stride + 1;
+        if (!WinogradConvKernel.Applies(c, o, kh, kw, stride, n, oh, ow))
+            return Conv2d(input, PackedFor(weight, kernel), bias, stride, padding);
+        return Winograd(input, WinogradConvKernel.TransformedFor(weight, kernel), bias, padding);
+    }
+
+    /// <summary>Y = conv2d(X, W) + bias (3×3, stride 1) by <see cref="WinogradConvKernel"/>, for any geometry.</summary>
+    internal static Tensor Winograd(Tensor input, WinogradWeight weight, Tensor? bias, int padding)
+    {
+        var y = Tensor.Empty(input.Size(0), weight.OutChannels, input.Size(2) + 2 * padding - 2, input.Size(3) + 2 * padding - 2);
+        if (y.Count == 0) return y;
+        using var b = bias == null ? null : bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
+        WinogradConvKernel.Conv2d(input, weight, b == null ? null : b.Data, padding, y);
+        return y;
+    }
 
     public static PackedConvWeight Pack(Tensor weight, MicroKernel kernel)
     {

@@ -56,7 +56,7 @@ public class ConvKernelTests
         AssertClose(expected, actual, c * k * k, $"{kernel} conv n={n} c={c} o={o} h={h} w={w} k={k} s={stride} p={padding} bias={bias} {weightType}");
     }
 
-    static unsafe Tensor ToBFloat16(Tensor t)
+    internal static unsafe Tensor ToBFloat16(Tensor t)
     {
         var values = t.ToArray();
         var dst = Tensor.Empty(DType.BF16, t.ShapeArray());

@@ -1,0 +1,418 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kandinsky.Lab.Tensors.Kernels;
+
+/// <summary>
+/// A 3×3 Conv2d weight [O, C, 3, 3] transformed for Winograd F(2×2, 3×3): U = G·g·Gᵀ per (o, c), 16 components ξ,
+/// packed as A panels for a <see cref="MicroKernel"/>: for each ξ, ⌈O/MR⌉ panels of [C][MR] (zero rows past O).
+/// Each U element is computed in double and rounded once.
+/// </summary>
+internal sealed unsafe class WinogradWeight(MicroKernel kernel, int outChannels, int inChannels, Tensor panels)
+{
+    public MicroKernel Kernel => kernel;
+    public int OutChannels => outChannels;
+    public int InChannels => inChannels;
+    /// <summary>Output-channel panels of MR rows per component.</summary>
+    public int PanelCount => (outChannels + kernel.MR - 1) / kernel.MR;
+    /// <summary>[16][PanelCount][C][MR] floats.</summary>
+    public Tensor Panels => panels;
+
+    /// <summary>Component <paramref name="xi"/>'s panel <paramref name="p"/> from input channel <paramref name="c0"/> on (MR floats per channel).</summary>
+    public float* Panel(int xi, int p, int c0) => panels.Data + (((long)xi * PanelCount + p) * inChannels + c0) * kernel.MR;
+}
+
+/// <summary>
+/// Stride-1 3×3 Conv2d by Winograd F(2×2, 3×3) (Lavin and Gray, 2016): each 2×2 block of outputs ("tile") is
+/// Aᵀ·[Σ_c U(o, c) ⊙ V(c, tile)]·A with V = Bᵀ·d·B over the tile's 4×4 input patch d, so the reduction over input
+/// channels becomes 16 independent GEMMs M_ξ[O, tiles] = U_ξ[O, C]·V_ξ[C, tiles] with 16 multiplications per tile
+/// instead of 36: 2.25× fewer FLOPs than the direct convolution. The transforms only add and subtract (Bᵀ, Aᵀ)
+/// or halve (G, applied once to the weights in double), so the result stays within float32 rounding of the direct
+/// sum. Three passes per chunk of tile rows (input transform, GEMMs, output transform) each split over independent
+/// outputs, and every value is computed in one fixed order, so results are bit-identical for any thread count.
+/// </summary>
+internal static unsafe class WinogradConvKernel
+{
+    /// <summary>Input channels per GEMM pass: a KC×NR panel of V stays in L1 while U panels stream from L2.</summary>
+    const int KC = 256;
+    /// <summary>Output channels per GEMM task: its U block (rows × KC) and M tile stay in L2.</summary>
+    const int GroupRows = 192;
+    /// <summary>Tiles per GEMM task.</summary>
+    const int GroupColumns = 512;
+    /// <summary>Largest V + M scratch (bytes) per chunk of tile rows: large images go through in chunks (settable so tests can force chunks; results do not depend on it).</summary>
+    internal static long ChunkBytes { get; set; } = 64L << 20;
+    /// <summary>Fewest output tiles (per weight) for which the transforms pay off.</summary>
+    const int MinTiles = 256;
+    /// <summary>Largest C·O: the transformed weights are 16/9 the size of the direct ones, so big layers (whose small images are bandwidth-bound anyway) stay direct.</summary>
+    const long MaxWeights = 1024L * 1024;
+
+    static readonly ConditionalWeakTable<Tensor, WinogradWeight> Cache = new();
+
+    /// <summary>Whether a convolution of this geometry goes through Winograd (enough tiles and channels to pay for the transforms).</summary>
+    public static bool Applies(int inChannels, int outChannels, int kh, int kw, int stride, int batch, int outH, int outW) =>
+        kh == 3 && kw == 3 && stride == 1 && inChannels >= 16 && outChannels >= 16 && (long)inChannels * outChannels <= MaxWeights
+        && (long)batch * ((outH + 1) / 2) * ((outW + 1) / 2) >= MinTiles;
+
+    /// <summary>The transformed form of <paramref name="weight"/>, cached like <see cref="ConvKernel.PackedFor"/>.</summary>
+    public static WinogradWeight TransformedFor(Tensor weight, MicroKernel kernel)
+    {
+        _ = weight.RawPointer; // throws when the weight was disposed, even if a transformed copy is cached
+        if (kernel != MicroKernel.Best) return Transform(weight, kernel);
+        return Cache.GetValue(weight, w => Transform(w, MicroKernel.Best));
+    }
+
+    public static void Forget(Tensor weight) => Cache.Remove(weight);
+
+    internal static void ClearCache() => Cache.Clear();
+
+    public static WinogradWeight Transform(Tensor weight, MicroKernel kernel)
+    {
+        int o = weight.Size(0), c = weight.Size(1), mr = kernel.MR, panels = (o + mr - 1) / mr;
+        if (weight.Size(2) != 3 || weight.Size(3) != 3)
+            throw Tensor.ShapeError("WinogradConvKernel.Transform", $"weight {weight.ShapeString} must be [O, C, 3, 3].");
+        using var w = weight.ToFloat32();
+        var packed = Tensor.Zeros(checked(16 * panels * c * mr));
+        float* src = w.Data, dst = packed.Data;
+        Parallelism.For(o, oc =>
+        {
+            int p = oc / mr, r = oc % mr;
+            double* u = stackalloc double[16];
+            for (int ci = 0; ci < c; ci++)
+            {
+                TransformKernel(src + ((long)oc * c + ci) * 9, u);
+                for (int xi = 0; xi < 16; xi++) dst[(((long)xi * panels + p) * c + ci) * mr + r] = (float)u[xi];
+            }
+        });
+        return new WinogradWeight(kernel, o, c, packed);
+    }
+
+    /// <summary>U = G·g·Gᵀ for one 3×3 kernel g (row-major), G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].</summary>
+    static void TransformKernel(float* g, double* u)
+    {
+        double* t = stackalloc double[12];
+        for (int j = 0; j < 3; j++)
+        {
+            double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+            t[j] = g0;
+            t[3 + j] = (g0 + g1 + g2) * 0.5;
+            t[6 + j] = (g0 - g1 + g2) * 0.5;
+            t[9 + j] = g2;
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            double a = t[3 * i], b = t[3 * i + 1], d = t[3 * i + 2];
+            u[4 * i] = a;
+            u[4 * i + 1] = (a + b + d) * 0.5;
+            u[4 * i + 2] = (a - b + d) * 0.5;
+            u[4 * i + 3] = d;
+        }
+    }
+
+    /// <summary>Y = conv2d(X, W, padding) + bias, stride 1, into <paramref name="y"/> [N, O, OH, OW]; X float32 [N, C, H, W], any strides.</summary>
+    public static void Conv2d(Tensor input, WinogradWeight weight, float* bias, int padding, Tensor y)
+    {
+        var job = new Job(input, weight, bias, padding, y);
+        float* padded = (float*)NativeBlockPool.Rent(job.PaddedBytes);
+        float* v = null, m = null;
+        try
+        {
+            v = (float*)NativeBlockPool.Rent(job.VBytes);
+            m = (float*)NativeBlockPool.Rent(job.MBytes);
+            job.Attach(padded, v, m);
+            Parallelism.For(job.PaddedRows, job.PadRow);
+            for (int r0 = 0; r0 < job.TileRows; r0 += job.ChunkRows)
+            {
+                job.StartChunk(r0);
+                Parallelism.For(job.InputUnits, job.TransformInput);
+                Parallelism.For(job.GemmTasks, job.Multiply);
+                Parallelism.For(job.OutputUnits, job.TransformOutput);
+            }
+        }
+        finally
+        {
+            NativeBlockPool.Return(m, job.MBytes);
+            NativeBlockPool.Return(v, job.VBytes);
+            NativeBlockPool.Return(padded, job.PaddedBytes);
+        }
+    }
+
+    /// <summary>One call: geometry, buffers and the three passes. Tile rows (image, ty) are numbered over all images.</summary>
+    sealed class Job
+    {
+        /// <summary>Channels per unit of the transform passes.</summary>
+        const int ChannelBlock = 64;
+
+        readonly float* _x, _y, _bias;
+        readonly long _sN, _sC, _sH, _sW;
+        readonly int _c, _o, _h, _w, _oh, _ow, _pad, _th, _tw, _hp, _wh, _mr, _nr, _panelsO;
+        readonly WinogradWeight _weight;
+        readonly MicroKernel _kernel;
+        float* _padded, _v, _m;
+        // The current chunk: tile rows [_r0, _r0 + _rows), _tiles tiles in _tilePanels panels of NR.
+        int _r0, _rows, _tiles, _tilePanels, _ldm;
+
+        public Job(Tensor x, WinogradWeight weight, float* bias, int padding, Tensor y)
+        {
+            _x = x.Data;
+            _sN = x.Stride(0); _sC = x.Stride(1); _sH = x.Stride(2); _sW = x.Stride(3);
+            _c = x.Size(1); _h = x.Size(2); _w = x.Size(3);
+            _y = y.Data;
+            _o = y.Size(1); _oh = y.Size(2); _ow = y.Size(3);
+            _bias = bias;
+            _pad = padding;
+            _weight = weight;
+            _kernel = weight.Kernel;
+            _mr = _kernel.MR;
+            _nr = _kernel.NR;
+            _panelsO = weight.PanelCount;
+            _th = (_oh + 1) / 2;
+            _tw = (_ow + 1) / 2;
+            _hp = 2 * _th + 2;
+            _wh = _tw + 1;
+            TileRows = x.Size(0) * _th;
+            PaddedRows = x.Size(0) * _hp;
+            PaddedBytes = (long)PaddedRows * _c * 2 * _wh * sizeof(float);
+            // V [16][tile panels][C][NR] and M [16][O rounded to MR][tiles + 16] per chunk, within ChunkBytes.
+            long bytesPerRow = 16L * _tw * (_c + _panelsO * _mr) * sizeof(float);
+            ChunkRows = (int)Math.Clamp(ChunkBytes / bytesPerRow, 1, TileRows);
+            int maxTiles = ChunkRows * _tw, maxPanels = (maxTiles + _nr - 1) / _nr;
+            VBytes = 16L * maxPanels * _c * _nr * sizeof(float);
+            MBytes = 16L * _panelsO * _mr * (maxPanels * _nr + 16) * sizeof(float);
+        }
+
+        public int TileRows { get; }
+        public int ChunkRows { get; }
+        public int PaddedRows { get; }
+        public long PaddedBytes { get; }
+        public long VBytes { get; }
+        public long MBytes { get; }
+        int ChannelBlocks => (_c + ChannelBlock - 1) / ChannelBlock;
+        int OutputBlocks => (_o + ChannelBlock - 1) / ChannelBlock;
+        public int InputUnits => _rows * ChannelBlocks;
+        public int OutputUnits => _rows * OutputBlocks;
+        int GroupPanels => Math.Max(1, GroupRows / _mr);
+        int ColumnPanels => Math.Max(1, GroupColumns / _nr);
+        int Groups => (_panelsO + GroupPanels - 1) / GroupPanels;
+        int ColumnBlocks => (_tilePanels + ColumnPanels - 1) / ColumnPanels;
+        public int GemmTasks => 16 * Groups * ColumnBlocks;
+
+        public void Attach(float* padded, float* v, float* m)
+        {
+            _padded = padded;
+            _v = v;
+            _m = m;
+        }
+
+        public void StartChunk(int r0)
+        {
+            _r0 = r0;
+            _rows = Math.Min(ChunkRows, TileRows - r0);
+            _tiles = _rows * _tw;
+            _tilePanels = (_tiles + _nr - 1) / _nr;
+            _ldm = _tilePanels * _nr + 16; // not a multiple of 4 KiB for power-of-two tile counts
+        }
+
+        /// <summary>
+        /// Padded row <paramref name="row"/> (image, yy) for every channel, split into even and odd columns:
+        /// [N][2·TH + 2][C][even | odd][TW + 1], so the input transform reads whole vectors of tiles.
+        /// </summary>
+        public void PadRow(int row)
+        {
+            int image = row / _hp, iy = row % _hp - _pad;
+            float* to = _padded + (long)row * _c * 2 * _wh;
+            if ((uint)iy >= (uint)_h)
+            {
+                new Span<float>(to, _c * 2 * _wh).Clear();
+                return;
+            }
+            for (int ci = 0; ci < _c; ci++, to += 2 * _wh)
+            {
+                float* from = _x + image * _sN + ci * _sC + iy * _sH;
+                for (int i = 0; i < _wh; i++)
+                {
+                    int xe = 2 * i - _pad, xo = xe + 1;
+                    to[i] = (uint)xe < (uint)_w ? from[xe * _sW] : 0f;
+                    to[_wh + i] = (uint)xo < (uint)_w ? from[xo * _sW] : 0f;
+                }
+            }
+        }
+
+        /// <summary>Even columns of padded row yy of channel ci in image n (the odd ones follow at + TW + 1).</summary>
+        float* PaddedRow(int n, int yy, int ci) => _padded + (((long)n * _hp + yy) * _c + ci) * 2 * _wh;
+
+        /// <summary>V_ξ element (ci, tile t of the chunk).</summary>
+        float* VAt(int xi, int ci, int t) => _v + (((long)xi * _tilePanels + t / _nr) * _c + ci) * _nr + t % _nr;
+
+        /// <summary>V = Bᵀ·d·B for the tiles of one tile row and a block of channels; eight tiles at a time.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void TransformInput(int unit)
+        {
+            int rr = unit / ChannelBlocks, c0 = unit % ChannelBlocks * ChannelBlock, c1 = Math.Min(_c, c0 + ChannelBlock);
+            int row = _r0 + rr, n = row / _th, ty = row % _th, t0 = rr * _tw;
+            var v = stackalloc Vector256<float>[16];
+            float* lanes = stackalloc float[8], tail = stackalloc float[4 * 2 * 9];
+            for (int ci = c0; ci < c1; ci++)
+            {
+                float* r0 = PaddedRow(n, 2 * ty, ci), r1 = PaddedRow(n, 2 * ty + 1, ci), r2 = PaddedRow(n, 2 * ty + 2, ci), r3 = PaddedRow(n, 2 * ty + 3, ci);
+                for (int tx = 0; tx < _tw; tx += 8)
+                {
+                    int count = Math.Min(8, _tw - tx);
+                    if (count == 8)
+                    {
+                        InputTile(Column(r0, r1, r2, r3, tx), Column(r0, r1, r2, r3, tx + 1),
+                            Column(r0 + _wh, r1 + _wh, r2 + _wh, r3 + _wh, tx), Column(r0 + _wh, r1 + _wh, r2 + _wh, r3 + _wh, tx + 1), v);
+                    }
+                    else
+                    {
+                        // Tail: the same arithmetic on a zero-extended copy of the last tiles' columns.
+                        new Span<float>(tail, 4 * 2 * 9).Clear();
+                        CopyTail(r0, tail, tx, count);
+                        CopyTail(r1, tail + 18, tx, count);
+                        CopyTail(r2, tail + 36, tx, count);
+                        CopyTail(r3, tail + 54, tx, count);
+                        InputTile(Column(tail, tail + 18, tail + 36, tail + 54, 0), Column(tail, tail + 18, tail + 36, tail + 54, 1),
+                            Column(tail + 9, tail + 27, tail + 45, tail + 63, 0), Column(tail + 9, tail + 27, tail + 45, tail + 63, 1), v);
+                    }
+                    int t = t0 + tx;
+                    bool contiguous = count == 8 && t % _nr + 8 <= _nr;
+                    for (int xi = 0; xi < 16; xi++)
+                    {
+                        if (contiguous)
+                        {
+                            v[xi].Store(VAt(xi, ci, t));
+                            continue;
+                        }
+                        v[xi].Store(lanes);
+                        for (int j = 0; j < count; j++) *VAt(xi, ci, t + j) = lanes[j];
+                    }
+                }
+            }
+            // Columns past the chunk's last tile are zero (each column of a GEMM is independent, but keep them finite).
+            if (rr == _rows - 1 && _tiles % _nr != 0)
+                for (int xi = 0; xi < 16; xi++)
+                    for (int ci = c0; ci < c1; ci++)
+                        new Span<float>(VAt(xi, ci, _tiles), _nr - _tiles % _nr).Clear();
+        }
+
+        /// <summary>Even then odd columns [tx, tx + count] of one padded row into 9 + 9 floats.</summary>
+        void CopyTail(float* row, float* to, int tx, int count)
+        {
+            for (int j = 0; j <= count; j++)
+            {
+                to[j] = row[tx + j];
+                to[9 + j] = row[_wh + tx + j];
+            }
+        }
+
+        /// <summary>Four rows' values at tile offset <paramref name="tx"/> (eight consecutive tiles each).</summary>
+        static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Column(float* r0, float* r1, float* r2, float* r3, int tx) =>
+            (Vector256.Load(r0 + tx), Vector256.Load(r1 + tx), Vector256.Load(r2 + tx), Vector256.Load(r3 + tx));
+
+        /// <summary>
+        /// Bᵀ·d·B for eight tiles: d's columns are even (e), odd (o), next even (e′) and next odd (o′) padded
+        /// columns; rows combine first (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then columns the same way.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void InputTile((Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) e,
+            (Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) e1,
+            (Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) o,
+            (Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) o1,
+            Vector256<float>* v)
+        {
+            Row(e.R0 - e.R2, o.R0 - o.R2, e1.R0 - e1.R2, o1.R0 - o1.R2, v);
+            Row(e.R1 + e.R2, o.R1 + o.R2, e1.R1 + e1.R2, o1.R1 + o1.R2, v + 4);
+            Row(e.R2 - e.R1, o.R2 - o.R1, e1.R2 - e1.R1, o1.R2 - o1.R1, v + 8);
+            Row(e.R1 - e.R3, o.R1 - o.R3, e1.R1 - e1.R3, o1.R1 - o1.R3, v + 12);
+
+            static void Row(Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, Vector256<float>* to)
+            {
+                to[0] = c0 - c2;
+                to[1] = c1 + c2;
+                to[2] = c2 - c1;
+                to[3] = c1 - c3;
+            }
+        }
+
+        /// <summary>M_ξ[o rows of a group, tiles of a column block] = U_ξ·V_ξ, accumulated over channel blocks in M.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Multiply(int task)
+        {
+            int cb = task % ColumnBlocks, rest = task / ColumnBlocks, group = rest % Groups, xi = rest / Groups;
+            int p0 = group * GroupPanels, p1 = Math.Min(_panelsO, p0 + GroupPanels);
+            int j0 = cb * ColumnPanels, j1 = Math.Min(_tilePanels, j0 + ColumnPanels);
+            float* m = _m + (long)xi * _panelsO * _mr * _ldm;
+            for (int c0 = 0; c0 < _c; c0 += KC)
+            {
+                int kc = Math.Min(KC, _c - c0);
+                for (int jp = j0; jp < j1; jp++)
+                {
+                    float* b = _v + (((long)xi * _tilePanels + jp) * _c + c0) * _nr;
+                    for (int p = p0; p < p1; p++)
+                        _kernel.Run(kc, _weight.Panel(xi, p, c0), _mr, b, _nr, m + (long)p * _mr * _ldm + jp * _nr, _ldm, _mr, _nr, accumulate: c0 > 0);
+                }
+            }
+        }
+
+        /// <summary>Y = Aᵀ·M·A (+ bias) for one tile row and a block of output channels, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void TransformOutput(int unit)
+        {
+            int rr = unit / OutputBlocks, o0 = unit % OutputBlocks * ChannelBlock, o1 = Math.Min(_o, o0 + ChannelBlock);
+            int row = _r0 + rr, n = row / _th, ty = row % _th, t0 = rr * _tw;
+            bool secondRow = 2 * ty + 1 < _oh;
+            float* y0 = stackalloc float[16], y1 = stackalloc float[16];
+            var mv = stackalloc Vector256<float>[16];
+            long planeStride = (long)_panelsO * _mr * _ldm;
+            for (int oc = o0; oc < o1; oc++)
+            {
+                float* mRow = _m + (long)oc * _ldm + t0;
+                var bias = Vector256.Create(_bias == null ? 0f : _bias[oc]);
+                float* out0 = _y + (((long)n * _o + oc) * _oh + 2 * ty) * _ow, out1 = out0 + _ow;
+                for (int tx = 0; tx < _tw; tx += 8)
+                {
+                    int count = Math.Min(8, _tw - tx);
+                    // Past the row's last tile M holds the next row's tiles (or padding): computed, never stored.
+                    for (int xi = 0; xi < 16; xi++) mv[xi] = Vector256.Load(mRow + xi * planeStride + tx);
+                    var (a0, a1) = OutputRow(mv[0] + mv[4] + mv[8], mv[1] + mv[5] + mv[9], mv[2] + mv[6] + mv[10], mv[3] + mv[7] + mv[11]);
+                    var (b0, b1) = OutputRow(mv[4] - mv[8] - mv[12], mv[5] - mv[9] - mv[13], mv[6] - mv[10] - mv[14], mv[7] - mv[11] - mv[15]);
+                    a0 += bias; a1 += bias; b0 += bias; b1 += bias;
+                    int x0 = 2 * tx;
+                    if (count == 8 && x0 + 16 <= _ow && Avx.IsSupported)
+                    {
+                        Interleave(a0, a1, out0 + x0);
+                        if (secondRow) Interleave(b0, b1, out1 + x0);
+                        continue;
+                    }
+                    a0.Store(y0); a1.Store(y0 + 8); b0.Store(y1); b1.Store(y1 + 8);
+                    for (int j = 0; j < count; j++)
+                    {
+                        int x = x0 + 2 * j;
+                        out0[x] = y0[j];
+                        if (secondRow) out1[x] = y1[j];
+                        if (x + 1 < _ow)
+                        {
+                            out0[x + 1] = y0[8 + j];
+                            if (secondRow) out1[x + 1] = y1[8 + j];
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>The two output columns of eight tiles from one row of Aᵀ·M (its four columns).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static (Vector256<float> Even, Vector256<float> Odd) OutputRow(Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3) =>
+            (s0 + s1 + s2, s1 - s2 - s3);
+
+        /// <summary>Stores even[0], odd[0], even[1], odd[1], … (16 floats).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Interleave(Vector256<float> even, Vector256<float> odd, float* to)
+        {
+            var lo = Avx.UnpackLow(even, odd);   // e0 o0 e1 o1 | e4 o4 e5 o5
+            var hi = Avx.UnpackHigh(even, odd);  // e2 o2 e3 o3 | e6 o6 e7 o7
+            Avx.Permute2x128(lo, hi, 0x20).Store(to);
+            Avx.Permute2x128(lo, hi, 0x31).Store(to + 8);
+        }
+    }
+}
