@@ -120,13 +120,13 @@ internal static unsafe class WinogradConvKernel
             v = (float*)NativeBlockPool.Rent(job.VBytes);
             m = (float*)NativeBlockPool.Rent(job.MBytes);
             job.Attach(padded, v, m);
-            Parallelism.For(job.PaddedRows, job.PadRow);
+            Parallelism.For(job.PaddedPlanes, job.PadPlane);
             for (int r0 = 0; r0 < job.TileRows; r0 += job.ChunkRows)
             {
                 job.StartChunk(r0);
-                Parallelism.For(job.InputUnits, job.TransformInput);
+                Parallelism.For(job.InChannels, job.TransformInput);
                 Parallelism.For(job.GemmTasks, job.Multiply);
-                Parallelism.For(job.OutputUnits, job.TransformOutput);
+                Parallelism.For(job.OutChannels, job.TransformOutput);
             }
         }
         finally
@@ -140,9 +140,6 @@ internal static unsafe class WinogradConvKernel
     /// <summary>One call: geometry, buffers and the three passes. Tile rows (image, ty) are numbered over all images.</summary>
     sealed class Job
     {
-        /// <summary>Channels per unit of the transform passes.</summary>
-        const int ChannelBlock = 64;
-
         readonly float* _x, _y, _bias;
         readonly long _sN, _sC, _sH, _sW;
         readonly int _c, _o, _h, _w, _oh, _ow, _pad, _th, _tw, _hp, _wh, _mr, _nr, _panelsO;
@@ -171,8 +168,8 @@ internal static unsafe class WinogradConvKernel
             _hp = 2 * _th + 2;
             _wh = _tw + 1;
             TileRows = x.Size(0) * _th;
-            PaddedRows = x.Size(0) * _hp;
-            PaddedBytes = (long)PaddedRows * _c * 2 * _wh * sizeof(float);
+            PaddedPlanes = x.Size(0) * _c;
+            PaddedBytes = (long)PaddedPlanes * _hp * 2 * _wh * sizeof(float);
             // V [16][tile panels][C][NR] and M [16][O rounded to MR][tiles + 16] per chunk, within ChunkBytes.
             long bytesPerRow = 16L * _tw * (_c + _panelsO * _mr) * sizeof(float);
             ChunkRows = (int)Math.Clamp(ChunkBytes / bytesPerRow, 1, TileRows);
@@ -183,14 +180,12 @@ internal static unsafe class WinogradConvKernel
 
         public int TileRows { get; }
         public int ChunkRows { get; }
-        public int PaddedRows { get; }
+        public int PaddedPlanes { get; }
         public long PaddedBytes { get; }
         public long VBytes { get; }
         public long MBytes { get; }
-        int ChannelBlocks => (_c + ChannelBlock - 1) / ChannelBlock;
-        int OutputBlocks => (_o + ChannelBlock - 1) / ChannelBlock;
-        public int InputUnits => _rows * ChannelBlocks;
-        public int OutputUnits => _rows * OutputBlocks;
+        public int InChannels => _c;
+        public int OutChannels => _o;
         int GroupPanels => Math.Max(1, GroupRows / _mr);
         int ColumnPanels => Math.Max(1, GroupColumns / _nr);
         int Groups => (_panelsO + GroupPanels - 1) / GroupPanels;
@@ -214,20 +209,21 @@ internal static unsafe class WinogradConvKernel
         }
 
         /// <summary>
-        /// Padded row <paramref name="row"/> (image, yy) for every channel, split into even and odd columns:
-        /// [N][2·TH + 2][C][even | odd][TW + 1], so the input transform reads whole vectors of tiles.
+        /// The zero-padded plane of channel ci in image n (plane = n·C + ci), each row split into even and odd
+        /// columns: [N][C][2·TH + 2][even | odd][TW + 1], so the input transform reads whole vectors of tiles.
         /// </summary>
-        public void PadRow(int row)
+        public void PadPlane(int plane)
         {
-            int image = row / _hp, iy = row % _hp - _pad;
-            float* to = _padded + (long)row * _c * 2 * _wh;
-            if ((uint)iy >= (uint)_h)
+            int image = plane / _c, ci = plane % _c;
+            float* to = _padded + (long)plane * _hp * 2 * _wh;
+            for (int yy = 0; yy < _hp; yy++, to += 2 * _wh)
             {
-                new Span<float>(to, _c * 2 * _wh).Clear();
-                return;
-            }
-            for (int ci = 0; ci < _c; ci++, to += 2 * _wh)
-            {
+                int iy = yy - _pad;
+                if ((uint)iy >= (uint)_h)
+                {
+                    new Span<float>(to, 2 * _wh).Clear();
+                    continue;
+                }
                 float* from = _x + image * _sN + ci * _sC + iy * _sH;
                 for (int i = 0; i < _wh; i++)
                 {
@@ -239,29 +235,29 @@ internal static unsafe class WinogradConvKernel
         }
 
         /// <summary>Even columns of padded row yy of channel ci in image n (the odd ones follow at + TW + 1).</summary>
-        float* PaddedRow(int n, int yy, int ci) => _padded + (((long)n * _hp + yy) * _c + ci) * 2 * _wh;
+        float* PaddedRow(int n, int yy, int ci) => _padded + (((long)n * _c + ci) * _hp + yy) * 2 * _wh;
 
         /// <summary>V_ξ element (ci, tile t of the chunk).</summary>
         float* VAt(int xi, int ci, int t) => _v + (((long)xi * _tilePanels + t / _nr) * _c + ci) * _nr + t % _nr;
 
-        /// <summary>V = Bᵀ·d·B for the tiles of one tile row and a block of channels; eight tiles at a time.</summary>
+        /// <summary>V = Bᵀ·d·B for the chunk's tiles of input channel <paramref name="unit"/>, eight tiles at a time.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void TransformInput(int unit)
         {
-            int rr = unit / ChannelBlocks, c0 = unit % ChannelBlocks * ChannelBlock, c1 = Math.Min(_c, c0 + ChannelBlock);
-            int row = _r0 + rr, n = row / _th, ty = row % _th, t0 = rr * _tw;
+            int ci = unit;
             var v = stackalloc Vector256<float>[16];
             float* lanes = stackalloc float[8], tail = stackalloc float[4 * 2 * 9];
-            for (int ci = c0; ci < c1; ci++)
+            long planeStride = (long)_tilePanels * _c * _nr;
+            for (int rr = 0; rr < _rows; rr++)
             {
+                int row = _r0 + rr, n = row / _th, ty = row % _th, t0 = rr * _tw;
                 float* r0 = PaddedRow(n, 2 * ty, ci), r1 = PaddedRow(n, 2 * ty + 1, ci), r2 = PaddedRow(n, 2 * ty + 2, ci), r3 = PaddedRow(n, 2 * ty + 3, ci);
                 for (int tx = 0; tx < _tw; tx += 8)
                 {
                     int count = Math.Min(8, _tw - tx);
                     if (count == 8)
                     {
-                        InputTile(Column(r0, r1, r2, r3, tx), Column(r0, r1, r2, r3, tx + 1),
-                            Column(r0 + _wh, r1 + _wh, r2 + _wh, r3 + _wh, tx), Column(r0 + _wh, r1 + _wh, r2 + _wh, r3 + _wh, tx + 1), v);
+                        InputTile(r0 + tx, r1 + tx, r2 + tx, r3 + tx, _wh, v);
                     }
                     else
                     {
@@ -271,28 +267,26 @@ internal static unsafe class WinogradConvKernel
                         CopyTail(r1, tail + 18, tx, count);
                         CopyTail(r2, tail + 36, tx, count);
                         CopyTail(r3, tail + 54, tx, count);
-                        InputTile(Column(tail, tail + 18, tail + 36, tail + 54, 0), Column(tail, tail + 18, tail + 36, tail + 54, 1),
-                            Column(tail + 9, tail + 27, tail + 45, tail + 63, 0), Column(tail + 9, tail + 27, tail + 45, tail + 63, 1), v);
+                        InputTile(tail, tail + 18, tail + 36, tail + 54, 9, v);
                     }
                     int t = t0 + tx;
-                    bool contiguous = count == 8 && t % _nr + 8 <= _nr;
+                    if (count == 8 && t % _nr + 8 <= _nr)
+                    {
+                        float* dst = VAt(0, ci, t);
+                        for (int xi = 0; xi < 16; xi++) v[xi].Store(dst + xi * planeStride);
+                        continue;
+                    }
                     for (int xi = 0; xi < 16; xi++)
                     {
-                        if (contiguous)
-                        {
-                            v[xi].Store(VAt(xi, ci, t));
-                            continue;
-                        }
                         v[xi].Store(lanes);
                         for (int j = 0; j < count; j++) *VAt(xi, ci, t + j) = lanes[j];
                     }
                 }
             }
             // Columns past the chunk's last tile are zero (each column of a GEMM is independent, but keep them finite).
-            if (rr == _rows - 1 && _tiles % _nr != 0)
+            if (_tiles % _nr != 0)
                 for (int xi = 0; xi < 16; xi++)
-                    for (int ci = c0; ci < c1; ci++)
-                        new Span<float>(VAt(xi, ci, _tiles), _nr - _tiles % _nr).Clear();
+                    new Span<float>(VAt(xi, ci, _tiles), _nr - _tiles % _nr).Clear();
         }
 
         /// <summary>Even then odd columns [tx, tx + count] of one padded row into 9 + 9 floats.</summary>
@@ -305,33 +299,31 @@ internal static unsafe class WinogradConvKernel
             }
         }
 
-        /// <summary>Four rows' values at tile offset <paramref name="tx"/> (eight consecutive tiles each).</summary>
-        static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Column(float* r0, float* r1, float* r2, float* r3, int tx) =>
-            (Vector256.Load(r0 + tx), Vector256.Load(r1 + tx), Vector256.Load(r2 + tx), Vector256.Load(r3 + tx));
-
         /// <summary>
-        /// Bᵀ·d·B for eight tiles: d's columns are even (e), odd (o), next even (e′) and next odd (o′) padded
-        /// columns; rows combine first (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then columns the same way.
+        /// Bᵀ·d·B for eight tiles. Row i of d starts at r_i (even padded columns; the odd ones at + odd): d's columns
+        /// are even (e), odd (o), next even (e′) and next odd (o′) values. Rows combine first (d0 − d2, d1 + d2,
+        /// d2 − d1, d1 − d3), then columns the same way.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void InputTile((Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) e,
-            (Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) e1,
-            (Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) o,
-            (Vector256<float> R0, Vector256<float> R1, Vector256<float> R2, Vector256<float> R3) o1,
-            Vector256<float>* v)
+        static void InputTile(float* r0, float* r1, float* r2, float* r3, nint odd, Vector256<float>* v)
         {
-            Row(e.R0 - e.R2, o.R0 - o.R2, e1.R0 - e1.R2, o1.R0 - o1.R2, v);
-            Row(e.R1 + e.R2, o.R1 + o.R2, e1.R1 + e1.R2, o1.R1 + o1.R2, v + 4);
-            Row(e.R2 - e.R1, o.R2 - o.R1, e1.R2 - e1.R1, o1.R2 - o1.R1, v + 8);
-            Row(e.R1 - e.R3, o.R1 - o.R3, e1.R1 - e1.R3, o1.R1 - o1.R3, v + 12);
+            Vector256<float> e0 = Vector256.Load(r0), e1 = Vector256.Load(r1), e2 = Vector256.Load(r2), e3 = Vector256.Load(r3);
+            Vector256<float> o0 = Vector256.Load(r0 + odd), o1 = Vector256.Load(r1 + odd), o2 = Vector256.Load(r2 + odd), o3 = Vector256.Load(r3 + odd);
+            Vector256<float> f0 = Vector256.Load(r0 + 1), f1 = Vector256.Load(r1 + 1), f2 = Vector256.Load(r2 + 1), f3 = Vector256.Load(r3 + 1);
+            Vector256<float> p0 = Vector256.Load(r0 + odd + 1), p1 = Vector256.Load(r1 + odd + 1), p2 = Vector256.Load(r2 + odd + 1), p3 = Vector256.Load(r3 + odd + 1);
+            Columns(e0 - e2, o0 - o2, f0 - f2, p0 - p2, v);
+            Columns(e1 + e2, o1 + o2, f1 + f2, p1 + p2, v + 4);
+            Columns(e2 - e1, o2 - o1, f2 - f1, p2 - p1, v + 8);
+            Columns(e1 - e3, o1 - o3, f1 - f3, p1 - p3, v + 12);
+        }
 
-            static void Row(Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, Vector256<float>* to)
-            {
-                to[0] = c0 - c2;
-                to[1] = c1 + c2;
-                to[2] = c2 - c1;
-                to[3] = c1 - c3;
-            }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Columns(Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, Vector256<float>* to)
+        {
+            to[0] = c0 - c2;
+            to[1] = c1 + c2;
+            to[2] = c2 - c1;
+            to[3] = c1 - c3;
         }
 
         /// <summary>M_ξ[o rows of a group, tiles of a column block] = U_ξ·V_ξ, accumulated over channel blocks in M.</summary>
@@ -354,20 +346,20 @@ internal static unsafe class WinogradConvKernel
             }
         }
 
-        /// <summary>Y = Aᵀ·M·A (+ bias) for one tile row and a block of output channels, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].</summary>
+        /// <summary>Y = Aᵀ·M·A (+ bias) for the chunk's tiles of output channel <paramref name="unit"/>, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void TransformOutput(int unit)
         {
-            int rr = unit / OutputBlocks, o0 = unit % OutputBlocks * ChannelBlock, o1 = Math.Min(_o, o0 + ChannelBlock);
-            int row = _r0 + rr, n = row / _th, ty = row % _th, t0 = rr * _tw;
-            bool secondRow = 2 * ty + 1 < _oh;
+            int oc = unit;
             float* y0 = stackalloc float[16], y1 = stackalloc float[16];
             var mv = stackalloc Vector256<float>[16];
             long planeStride = (long)_panelsO * _mr * _ldm;
-            for (int oc = o0; oc < o1; oc++)
+            var bias = Vector256.Create(_bias == null ? 0f : _bias[oc]);
+            for (int rr = 0; rr < _rows; rr++)
             {
-                float* mRow = _m + (long)oc * _ldm + t0;
-                var bias = Vector256.Create(_bias == null ? 0f : _bias[oc]);
+                int row = _r0 + rr, n = row / _th, ty = row % _th;
+                bool secondRow = 2 * ty + 1 < _oh;
+                float* mRow = _m + (long)oc * _ldm + rr * _tw;
                 float* out0 = _y + (((long)n * _o + oc) * _oh + 2 * ty) * _ow, out1 = out0 + _ow;
                 for (int tx = 0; tx < _tw; tx += 8)
                 {
