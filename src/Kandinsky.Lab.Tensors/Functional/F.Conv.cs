@@ -22,6 +22,16 @@ public static partial class F
         return ConvKernel.Conv2d(input, weight, bias, stride, padding, kernel);
     }
 
+    /// <summary>
+    /// The algorithm <see cref="Conv2d(Tensor, Tensor, Tensor?, int, int)"/> picks for these operands:
+    /// "winograd F(2x2,3x3)", "direct" or "implicit gemm" (all agree within float32 rounding; each is bit-identical for any thread count).
+    /// </summary>
+    public static string Conv2dAlgorithm(Tensor input, Tensor weight, int stride = 1, int padding = 0)
+    {
+        ValidateConv2d(input, weight, null, stride, padding);
+        return ConvKernel.Algorithm(input, weight, stride, padding, MicroKernel.Best);
+    }
+
     internal static void ValidateConv2d(Tensor input, Tensor weight, Tensor? bias, int stride, int padding)
     {
         input.RequireF32("F.Conv2d");

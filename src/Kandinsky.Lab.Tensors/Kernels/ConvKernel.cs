@@ -92,11 +92,23 @@ internal static unsafe class ConvKernel
     /// </summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, int stride, int padding, MicroKernel kernel)
     {
-        int n = input.Size(0), h = input.Size(2), w = input.Size(3), o = weight.Size(0), c = weight.Size(1), kh = weight.Size(2), kw = weight.Size(3);
-        int oh = (h + 2 * padding - kh) / stride + 1, ow = (w + 2 * padding - kw) / stride + 1;
-        if (!WinogradConvKernel.Applies(c, o, kh, kw, stride, n, oh, ow))
+        if (!UsesWinograd(input, weight, stride, padding))
             return Conv2d(input, PackedFor(weight, kernel), bias, stride, padding);
         return Winograd(input, WinogradConvKernel.TransformedFor(weight, kernel), bias, padding);
+    }
+
+    /// <summary>The algorithm <see cref="Conv2d(Tensor, Tensor, Tensor?, int, int, MicroKernel)"/> takes (see F.Conv2dAlgorithm).</summary>
+    public static string Algorithm(Tensor input, Tensor weight, int stride, int padding, MicroKernel kernel)
+    {
+        if (UsesWinograd(input, weight, stride, padding)) return "winograd F(2x2,3x3)";
+        int ow = (input.Size(3) + 2 * padding - weight.Size(3)) / stride + 1;
+        return DirectConvKernel.Applies(kernel, weight.Size(1), stride, ow) ? "direct" : "implicit gemm";
+    }
+
+    static bool UsesWinograd(Tensor input, Tensor weight, int stride, int padding)
+    {
+        int oh = (input.Size(2) + 2 * padding - weight.Size(2)) / stride + 1, ow = (input.Size(3) + 2 * padding - weight.Size(3)) / stride + 1;
+        return WinogradConvKernel.Applies(weight.Size(1), weight.Size(0), weight.Size(2), weight.Size(3), stride, input.Size(0), oh, ow);
     }
 
     /// <summary>Y = conv2d(X, W) + bias (3×3, stride 1) by <see cref="WinogradConvKernel"/>, for any geometry.</summary>

@@ -26,7 +26,10 @@ internal static unsafe class DirectConvKernel
 
     /// <summary>Whether <see cref="Conv2d"/> handles this geometry (not an empty reduction: that is all bias).</summary>
     public static bool Applies(PackedConvWeight weight, int stride, int outWidth) =>
-        stride == 1 && outWidth % (weight.Kernel.NR / 2) == 0 && weight.InChannels > 0;
+        Applies(weight.Kernel, weight.InChannels, stride, outWidth);
+
+    public static bool Applies(MicroKernel kernel, int inChannels, int stride, int outWidth) =>
+        stride == 1 && outWidth % (kernel.NR / 2) == 0 && inChannels > 0;
 
     /// <summary>Y = conv2d(X, W) + bias (stride 1) into <paramref name="y"/> [N, O, OH, OW]; X float32 [N, C, H, W], any strides.</summary>
     public static void Conv2d(Tensor input, PackedConvWeight weight, float* bias, int padding, Tensor y)

@@ -144,6 +144,9 @@ public class WinogradConvKernelTests
         Assert.False(WinogradConvKernel.Applies(32, 32, 3, 3, 1, 1, 16, 16));
         Assert.False(WinogradConvKernel.Applies(32, 32, 3, 3, 2, 1, 32, 32));
         Assert.False(WinogradConvKernel.Applies(2048, 2048, 3, 3, 1, 1, 64, 64));
+        Assert.Equal("winograd F(2x2,3x3)", F.Conv2dAlgorithm(big, weight, 1, 1));
+        Assert.Equal(MicroKernel.Best.NR / 2 > 16 ? "implicit gemm" : "direct", F.Conv2dAlgorithm(small, weight, 1, 1));
+        Assert.Equal("implicit gemm", F.Conv2dAlgorithm(big, weight, 2, 1));
         using var viaF = F.Conv2d(big, weight, null, 1, 1);
         using var winograd = Winograd(big, weight, null, 1, MicroKernel.Best);
         Assert.True(viaF.ToArray().SequenceEqual(winograd.ToArray()), "F.Conv2d did not take the Winograd path");

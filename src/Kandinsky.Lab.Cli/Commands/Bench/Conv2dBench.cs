@@ -22,7 +22,8 @@ public static class Conv2dBench
         var half = new Option<bool>("--f16") { Description = "Store the weight as float16 (converted once at packing)." };
         var runs = new Option<int>("--runs") { Description = "Timed runs after a warm-up (at least 3 calls and 0.5 s); the median is printed.", DefaultValueFactory = _ => 7 };
         var threads = new Option<int?>("--threads") { Description = "Parallelism.Threads (default: all processors)." };
-        var cmd = new Command("conv2d", "F.Conv2d GFLOP/s on random data (3x3 stride 1 padding 1 by default).")
+        var cmd = new Command("conv2d", "F.Conv2d GFLOP/s on random data (3x3 stride 1 padding 1 by default). The line names the algorithm F.Conv2d picked; " +
+            "GFLOP/s counts the direct convolution's 2·N·O·OH·OW·C·k² for every algorithm (as the PyTorch script does), so Winograd's is an effective rate.")
         {
             n, c, h, w, o, k, stride, padding, half, runs, threads,
         };
@@ -44,8 +45,9 @@ public static class Conv2dBench
         int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
         double flops = 2.0 * n * o * oh * ow * c * k * k;
         var (seconds, cpu) = KernelTiming.Median(() => F.Conv2d(x, weight, bias, stride, padding).Dispose(), runs);
+        string algorithm = F.Conv2dAlgorithm(x, weight, stride, padding);
         return string.Create(CultureInfo.InvariantCulture,
-            $"conv2d {n}x{c}x{h}x{w} k{k} s{stride} p{padding} -> {o}{(f16Weight ? " f16" : "")}: threads {Parallelism.Threads}, median {seconds * 1e3:F2} ms (cpu {cpu * 1e3:F2} ms) of {runs}, {flops / seconds / 1e9:F1} GFLOP/s");
+            $"conv2d {n}x{c}x{h}x{w} k{k} s{stride} p{padding} -> {o}{(f16Weight ? " f16" : "")} ({algorithm}): threads {Parallelism.Threads}, median {seconds * 1e3:F2} ms (cpu {cpu * 1e3:F2} ms) of {runs}, {flops / seconds / 1e9:F1} GFLOP/s");
     }
 }
 
