@@ -40,10 +40,18 @@ internal static unsafe class WinogradConvKernel
     const int GroupRows = 192;
     /// <summary>Tiles per GEMM task.</summary>
     const int GroupColumns = 512;
-    /// <summary>Largest V + M scratch (bytes) per chunk of tile rows: large images go through in chunks (settable so tests can force chunks; results do not depend on it).</summary>
-    internal static long ChunkBytes { get; set; } = 64L << 20;
+    /// <summary>
+    /// Most V + M scratch (bytes) per chunk of tile rows (settable so tests can force chunks; results do not depend
+    /// on it). A chunk's V and M make a round trip to memory unless they stay in L3, while every chunk re-reads all
+    /// of U: chunks hold about twice U's bytes, at least <see cref="MinChunkBytes"/> (1×128×512×512: 300 ms with
+    /// 64 MiB chunks, 155 ms with 8 MiB; 2×768×32×32, U = 42 MB: 35 ms whole, 51 ms in 8 MiB chunks).
+    /// </summary>
+    internal static long MaxChunkBytes { get; set; } = 64L << 20;
+    const long MinChunkBytes = 8L << 20;
     /// <summary>Fewest output tiles (per weight) for which the transforms pay off.</summary>
     const int MinTiles = 256;
+    /// <summary>Fewest input and output channels: below about 64 the transforms and the V and M traffic cost what the GEMMs save.</summary>
+    const int MinChannels = 64;
     /// <summary>Largest C·O: the transformed weights are 16/9 the size of the direct ones, so big layers (whose small images are bandwidth-bound anyway) stay direct.</summary>
     const long MaxWeights = 1024L * 1024;
 
@@ -51,7 +59,7 @@ internal static unsafe class WinogradConvKernel
 
     /// <summary>Whether a convolution of this geometry goes through Winograd (enough tiles and channels to pay for the transforms).</summary>
     public static bool Applies(int inChannels, int outChannels, int kh, int kw, int stride, int batch, int outH, int outW) =>
-        kh == 3 && kw == 3 && stride == 1 && inChannels >= 16 && outChannels >= 16 && (long)inChannels * outChannels <= MaxWeights
+        kh == 3 && kw == 3 && stride == 1 && inChannels >= MinChannels && outChannels >= MinChannels && (long)inChannels * outChannels <= MaxWeights
         && (long)batch * ((outH + 1) / 2) * ((outW + 1) / 2) >= MinTiles;
 
     /// <summary>The transformed form of <paramref name="weight"/>, cached like <see cref="ConvKernel.PackedFor"/>.</summary>
@@ -172,7 +180,8 @@ internal static unsafe class WinogradConvKernel
             PaddedBytes = (long)PaddedPlanes * _hp * 2 * _wh * sizeof(float);
             // V [16][tile panels][C][NR] and M [16][O rounded to MR][tiles + 16] per chunk, within ChunkBytes.
             long bytesPerRow = 16L * _tw * (_c + _panelsO * _mr) * sizeof(float);
-            ChunkRows = (int)Math.Clamp(ChunkBytes / bytesPerRow, 1, TileRows);
+            long chunkBytes = Math.Min(MaxChunkBytes, Math.Max(MinChunkBytes, 2 * weight.Panels.Count * sizeof(float)));
+            ChunkRows = (int)Math.Clamp(chunkBytes / bytesPerRow, 1, TileRows);
             int maxTiles = ChunkRows * _tw, maxPanels = (maxTiles + _nr - 1) / _nr;
             VBytes = 16L * maxPanels * _c * _nr * sizeof(float);
             MBytes = 16L * _panelsO * _mr * (maxPanels * _nr + 16) * sizeof(float);

@@ -59,19 +59,19 @@ public class WinogradConvKernelTests
         using var weight = Random(rng, 30, 20, 3, 3);
         using var bias = Random(rng, 30);
         using var whole = Winograd(x, weight, bias, 1, MicroKernel.Best);
-        long saved = WinogradConvKernel.ChunkBytes;
+        long saved = WinogradConvKernel.MaxChunkBytes;
         try
         {
             foreach (long bytes in new long[] { 1, 200_000, 1_000_000 }) // one tile row per chunk, then a few rows
             {
-                WinogradConvKernel.ChunkBytes = bytes;
+                WinogradConvKernel.MaxChunkBytes = bytes;
                 using var chunked = Winograd(x, weight, bias, 1, MicroKernel.Best);
                 Assert.True(whole.ToArray().SequenceEqual(chunked.ToArray()), $"chunks of {bytes} bytes changed the result");
             }
         }
         finally
         {
-            WinogradConvKernel.ChunkBytes = saved;
+            WinogradConvKernel.MaxChunkBytes = saved;
         }
     }
 
@@ -137,12 +137,13 @@ public class WinogradConvKernelTests
     public void Conv2dTakesWinogradOnlyWhereItApplies()
     {
         var rng = new Random(36);
-        using var weight = Random(rng, 32, 32, 3, 3);
-        using var big = Random(rng, 1, 32, 32, 32);   // 256 tiles: Winograd
-        using var small = Random(rng, 1, 32, 16, 16); // 64 tiles: direct
-        Assert.True(WinogradConvKernel.Applies(32, 32, 3, 3, 1, 1, 32, 32));
-        Assert.False(WinogradConvKernel.Applies(32, 32, 3, 3, 1, 1, 16, 16));
-        Assert.False(WinogradConvKernel.Applies(32, 32, 3, 3, 2, 1, 32, 32));
+        using var weight = Random(rng, 64, 64, 3, 3);
+        using var big = Random(rng, 1, 64, 32, 32);   // 256 tiles: Winograd
+        using var small = Random(rng, 1, 64, 16, 16); // 64 tiles: direct
+        Assert.True(WinogradConvKernel.Applies(64, 64, 3, 3, 1, 1, 32, 32));
+        Assert.False(WinogradConvKernel.Applies(64, 64, 3, 3, 1, 1, 16, 16));
+        Assert.False(WinogradConvKernel.Applies(64, 64, 3, 3, 2, 1, 32, 32));
+        Assert.False(WinogradConvKernel.Applies(32, 64, 3, 3, 1, 1, 32, 32));
         Assert.False(WinogradConvKernel.Applies(2048, 2048, 3, 3, 1, 1, 64, 64));
         Assert.Equal("winograd F(2x2,3x3)", F.Conv2dAlgorithm(big, weight, 1, 1));
         Assert.Equal(MicroKernel.Best.NR / 2 > 16 ? "implicit gemm" : "direct", F.Conv2dAlgorithm(small, weight, 1, 1));
