@@ -47,6 +47,15 @@ public abstract unsafe class Storage
     /// <summary>Frees the memory; called exactly once.</summary>
     protected abstract void Free();
 
+    /// <summary>
+    /// For storage over a read-only file mapping: drops its whole pages from the process's resident set (they stay in
+    /// the page cache and come back on the next touch, so nothing is lost). Called once a weight has been packed into
+    /// its own buffer, so the weight does not count twice. Does nothing for other storage.
+    /// </summary>
+    internal virtual void ReleaseResidentPages()
+    {
+    }
+
     ~Storage()
     {
         if (Interlocked.Exchange(ref _released, 1) == 0) Free();
@@ -97,4 +106,9 @@ public sealed unsafe class ExternalStorage : Storage
     }
 
     protected override void Free() => _owner?.Dispose();
+
+    internal override void ReleaseResidentPages()
+    {
+        if (_owner is IO.IResidentPages pages && !IsReleased) pages.Release(Pointer, ByteLength);
+    }
 }

@@ -70,12 +70,21 @@ sealed unsafe partial class MappedFile
     /// <summary>True while some tensor or the opener still holds the mapping (for tests).</summary>
     public bool IsAlive => Volatile.Read(ref _refs) > 0;
 
-    sealed class LeaseHandle(MappedFile file) : IDisposable
+    sealed class LeaseHandle(MappedFile file) : IDisposable, IResidentPages
     {
         int _done;
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _done, 1) == 0) file.Release();
+        }
+
+        /// <summary>Drops the whole pages inside [pointer, pointer + bytes) (partial pages at the ends may hold other tensors).</summary>
+        public void Release(void* pointer, long bytes)
+        {
+            if (!OperatingSystem.IsLinux() || Volatile.Read(ref _done) != 0) return;
+            long page = Environment.SystemPageSize;
+            long start = ((long)pointer + page - 1) & ~(page - 1), end = ((long)pointer + bytes) & ~(page - 1);
+            if (end > start) _ = Madvise((nint)start, (nuint)(end - start), MadviseDontNeed);
         }
     }
 
@@ -120,4 +129,10 @@ sealed unsafe partial class MappedFile
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(nint address, nuint length, int advice);
+}
+
+/// <summary>An owner of storage whose resident pages can be dropped without losing data (a read-only file mapping).</summary>
+internal unsafe interface IResidentPages
+{
+    void Release(void* pointer, long bytes);
 }

@@ -68,7 +68,12 @@ internal static unsafe class ConvKernel
     {
         _ = weight.RawPointer; // throws when the weight was disposed, even if a packed copy is cached
         if (kernel != MicroKernel.Best) return Pack(weight, kernel);
-        return Cache.GetValue(weight, w => Pack(w, MicroKernel.Best));
+        return Cache.GetValue(weight, w =>
+        {
+            var packed = Pack(w, MicroKernel.Best);
+            w.Storage.ReleaseResidentPages();
+            return packed;
+        });
     }
 
     /// <summary>Drops the cached packed copies of <paramref name="weight"/> (after an in-place edit).</summary>

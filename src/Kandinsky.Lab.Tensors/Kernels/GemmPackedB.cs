@@ -136,6 +136,7 @@ public sealed unsafe class PackedB : IDisposable
     {
         if (WeightCache.TryGetValue(weight, out var cached)) return cached;
         var packed = FromWeight(weight);
+        weight.Storage.ReleaseResidentPages();
         // Two threads may race to pack the same weight: keep the first, let the loser's finalizer free it.
         return WeightCache.GetValue(weight, _ => packed);
     }

@@ -67,7 +67,12 @@ internal static unsafe class WinogradConvKernel
     {
         _ = weight.RawPointer; // throws when the weight was disposed, even if a transformed copy is cached
         if (kernel != MicroKernel.Best) return Transform(weight, kernel);
-        return Cache.GetValue(weight, w => Transform(w, MicroKernel.Best));
+        return Cache.GetValue(weight, w =>
+        {
+            var transformed = Transform(w, MicroKernel.Best);
+            w.Storage.ReleaseResidentPages();
+            return transformed;
+        });
     }
 
     public static void Forget(Tensor weight) => Cache.Remove(weight);

@@ -1,5 +1,7 @@
+using System.Globalization;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
+using Kandinsky.Lab.Tensors.Kernels;
 
 namespace Kandinsky.Lab.Tests.IO;
 
@@ -19,5 +21,54 @@ public class WeightMemoryTests
         Assert.Equal(before, weight.ToArray());
         using var y1 = F.Conv2d(x, weight, null, 1, 1);   // repacks from the released pages
         Assert.Equal(y0.ToArray(), y1.ToArray());
+    }
+
+    [Fact]
+    public unsafe void PackingAMappedWeightDropsItsPagesFromTheResidentSet()
+    {
+        var path = Path.Combine(Fixtures.MicroModel, "decoder", "unet", "diffusion_pytorch_model.safetensors");
+        using var file = SafetensorsFile.Open(path);
+        var name = file.Names.Where(n => n.EndsWith("conv2.weight", StringComparison.Ordinal))
+            .OrderByDescending(n =>
+            {
+                using var t = file.GetTensor(n);
+                return t.Count;
+            }).First();
+        using var weight = file.GetTensor(name);
+        var before = weight.ToArray(); // every page of the weight is now resident in this mapping
+        long pointer = (long)weight.RawPointer, bytes = weight.Count * weight.DType.Size();
+        Assert.True(bytes >= 16 * Environment.SystemPageSize, $"{name} is too small ({bytes} bytes) to see its pages go");
+        long residentBefore = MappingRssBytes(pointer);
+
+        ConvKernel.Forget(weight);
+        _ = ConvKernel.PackedFor(weight, MicroKernel.Best);
+
+        if (OperatingSystem.IsLinux())
+        {
+            long dropped = residentBefore - MappingRssBytes(pointer);
+            Assert.True(dropped >= bytes - 2 * Environment.SystemPageSize, $"{name}: {bytes} bytes packed, but only {dropped} resident bytes dropped");
+        }
+        Assert.Equal(before, weight.ToArray()); // the pages come back from the page cache unchanged
+    }
+
+    /// <summary>Resident bytes of the mapping containing <paramref name="address"/> (Linux /proc/self/smaps; 0 elsewhere).</summary>
+    static long MappingRssBytes(long address)
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        bool inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            int space = line.IndexOf(' ');
+            if (dash > 0 && space > dash && long.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, null, out long start)
+                && long.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, null, out long end))
+            {
+                inside = address >= start && address < end;
+                continue;
+            }
+            if (inside && line.StartsWith("Rss:", StringComparison.Ordinal))
+                return long.Parse(line.AsSpan(4).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+        }
+        throw new InvalidOperationException($"no mapping contains 0x{address:x}");
     }
 }
