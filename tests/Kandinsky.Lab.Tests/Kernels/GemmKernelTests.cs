@@ -65,9 +65,12 @@ public unsafe class GemmKernelTests
             Check(kind, false, true, 8, 20, k, seed: k);
         foreach (int m in new[] { Gemm.MC - 1, Gemm.MC, Gemm.MC + 1, 2 * Gemm.MC + Gemm.MR + 1 })
             Check(kind, false, true, m, 17, 9, seed: m);
-        foreach (int n in new[] { Gemm.NC - 1, Gemm.NC, Gemm.NC + 1, 2 * Gemm.NC + Gemm.NR + 3 })
+        // Column chunks: with eight row blocks N is cut at MaxNC; with one, into eight narrower chunks.
+        foreach (int n in new[] { Gemm.MaxNC - 1, Gemm.MaxNC, Gemm.MaxNC + 1, 2 * Gemm.MaxNC + Gemm.NR + 3 })
+            Check(kind, false, true, 8 * Gemm.MC, n, 9, seed: n);
+        foreach (int n in new[] { 8 * Gemm.NR - 1, 8 * Gemm.NR + 1, 3 * Gemm.MaxNC + 5 })
             Check(kind, false, true, 7, n, 9, seed: n);
-        Check(kind, false, true, 2 * Gemm.MC + 5, 2 * Gemm.NC + 7, 2 * Gemm.KC + 9, seed: 99);
+        Check(kind, false, true, 2 * Gemm.MC + 5, Gemm.MaxNC + 7, 2 * Gemm.KC + 9, seed: 99);
     }
 
     [Theory, MemberData(nameof(Kernels))]

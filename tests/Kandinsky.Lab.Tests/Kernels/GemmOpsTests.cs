@@ -166,7 +166,7 @@ public unsafe class GemmOpsTests
     public void ResultsAreBitIdenticalForOneAndTwoThreads()
     {
         var shapes = from m in Gen.Choose(1, 2 * Gemm.MC + 7)
-                     from n in Gen.Choose(1, 2 * Gemm.NC + 9)
+                     from n in Gen.Choose(1, 2 * Gemm.MaxNC + 9)
                      from k in Gen.Choose(1, Gemm.KC + 40)
                      from seed in Gen.Choose(0, 1000)
                      select (m, n, k, seed);
