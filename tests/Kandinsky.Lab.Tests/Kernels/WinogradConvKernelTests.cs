@@ -41,14 +41,22 @@ public class WinogradConvKernelTests
     [MemberData(nameof(Kernels))]
     public void MatchesReferenceAcrossChannelBlocksAndTaskGroups(string kernelName)
     {
-        // 300 input channels: two GEMM passes over KC; 410 output channels: several row groups and transform blocks.
+        var kernel = KernelNamed(kernelName);
         var rng = new Random(32);
-        using var x = Random(rng, 2, 300, 18, 34);
-        using var weight = Random(rng, 410, 300, 3, 3);
-        using var bias = Random(rng, 410);
+        // 1000 input channels: two GEMM passes (500 + 500).
+        using var x = Random(rng, 2, 1000, 6, 11);
+        using var weight = Random(rng, 20, 1000, 3, 3);
+        using var bias = Random(rng, 20);
         using var expected = ConvReference.Conv2d(x, weight, bias, 1, 1);
-        using var actual = Winograd(x, weight, bias, 1, KernelNamed(kernelName));
-        AssertClose(expected, actual, 2700, $"{kernelName} winograd 2x300x18x34 -> 410");
+        using var actual = Winograd(x, weight, bias, 1, kernel);
+        AssertClose(expected, actual, 9000, $"{kernelName} winograd 2x1000x6x11 -> 20");
+        // 410 output channels: several row groups of the GEMM tasks; 70 columns of tiles cross micro-panel widths.
+        using var x2 = Random(rng, 2, 30, 18, 34);
+        using var weight2 = Random(rng, 410, 30, 3, 3);
+        using var bias2 = Random(rng, 410);
+        using var expected2 = ConvReference.Conv2d(x2, weight2, bias2, 1, 1);
+        using var actual2 = Winograd(x2, weight2, bias2, 1, kernel);
+        AssertClose(expected2, actual2, 270, $"{kernelName} winograd 2x30x18x34 -> 410");
     }
 
     [Fact]
