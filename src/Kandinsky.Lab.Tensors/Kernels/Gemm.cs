@@ -124,19 +124,30 @@ public static unsafe class Gemm
         }
     }
 
-    static long PackedALength(int m, int k) => (long)(m + MC - 1) / MC * MC * k;
+    static long PackedALength(int m, int k)
+    {
+        int mc = RowChunk(m);
+        return (long)(m + mc - 1) / mc * mc * k;
+    }
 
     /// <summary>How many independent output tiles <see cref="Run"/> splits an m × n product into (depends on the shape only).</summary>
     internal static int TileCount(int m, int n)
     {
         int nc = ColumnChunk(m, n);
-        return (m + MC - 1) / MC * ((n + nc - 1) / nc);
+        return (m + RowChunk(m) - 1) / RowChunk(m) * ((n + nc - 1) / nc);
+    }
+
+    /// <summary>Rows per tile (a multiple of MR): M cut evenly into blocks of at most <see cref="MC"/>, so no thin last block unbalances the threads.</summary>
+    static int RowChunk(int m)
+    {
+        int blocks = Math.Max(1, (m + MC - 1) / MC);
+        return ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
     }
 
     /// <summary>Columns per tile (a multiple of NR, depending on the shape only): N cut evenly into chunks of at most <see cref="MaxNC"/>, or into more when the row blocks alone give fewer than <see cref="MinTiles"/> tiles.</summary>
     static int ColumnChunk(int m, int n)
     {
-        int rowBlocks = Math.Max(1, (m + MC - 1) / MC);
+        int rowBlocks = Math.Max(1, (m + MC - 1) / MC); // as in RowChunk
         int chunks = Math.Max((n + MaxNC - 1) / MaxNC, (MinTiles + rowBlocks - 1) / rowBlocks);
         chunks = Math.Clamp(chunks, 1, Math.Max(1, (n + NR - 1) / NR));
         return ((n + chunks - 1) / chunks + NR - 1) / NR * NR;
@@ -150,24 +161,25 @@ public static unsafe class Gemm
         float alpha, float beta, float* bias, long cColStride, float* aPacked = null)
     {
         int nc = ColumnChunk(m, b.N), nChunks = (b.N + nc - 1) / nc;
-        int mb = t / nChunks, i0 = mb * MC, j0 = t % nChunks * nc;
-        float* aBlock = aPacked == null ? null : aPacked + (long)mb * MC * b.K;
-        Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(m, i0 + MC), j0, Math.Min(b.N, j0 + nc), aBlock);
+        int mc = RowChunk(m), mb = t / nChunks, i0 = mb * mc, j0 = t % nChunks * nc;
+        float* aBlock = aPacked == null ? null : aPacked + (long)mb * mc * b.K;
+        Tile(a, b, c, ldc, cColStride, alpha, beta, bias, i0, Math.Min(m, i0 + mc), j0, Math.Min(b.N, j0 + nc), aBlock);
     }
 
     /// <summary>
     /// All of A packed (in parallel) into <paramref name="packed"/> (<see cref="PackedALength"/> floats) for the K
-    /// blocks of <paramref name="b"/>: row block mb, K block kb at mb·MC·K + BlockStart(kb)·(block rows rounded up to MR).
+    /// blocks of <paramref name="b"/>: row block mb (of <see cref="RowChunk"/> rows), K block kb at mb·rows·K + BlockStart(kb)·(block rows rounded up to MR).
     /// </summary>
     static void PackA(GemmASource a, int m, PackedB b, float* packed)
     {
         int kBlocks = b.KBlocks, k = b.K;
         nint p = (nint)packed;
-        Parallelism.For((m + MC - 1) / MC * kBlocks, t =>
+        int mc = RowChunk(m);
+        Parallelism.For((m + mc - 1) / mc * kBlocks, t =>
         {
             int mb = t / kBlocks, kb = t % kBlocks;
-            int rows = Math.Min(MC, m - mb * MC), rowsPadded = (rows + MR - 1) / MR * MR;
-            a.Pack(mb * MC, rows, b.BlockStart(kb), b.BlockDepth(kb), (float*)p + (long)mb * MC * k + (long)b.BlockStart(kb) * rowsPadded);
+            int rows = Math.Min(mc, m - mb * mc), rowsPadded = (rows + MR - 1) / MR * MR;
+            a.Pack(mb * mc, rows, b.BlockStart(kb), b.BlockDepth(kb), (float*)p + (long)mb * mc * k + (long)b.BlockStart(kb) * rowsPadded);
         });
     }
 

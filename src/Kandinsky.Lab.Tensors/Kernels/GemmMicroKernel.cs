@@ -160,7 +160,29 @@ internal static unsafe class GemmMicroKernel
         Vector256<float> c40 = default, c41 = default;
         Vector256<float> c50 = default, c51 = default;
         Vector256<float> a0, b0, b1;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            b0 = Avx.LoadVector256(b);
+            b1 = Avx.LoadVector256(b + 8);
+            a0 = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(a0, b0, c00); c01 = Fma.MultiplyAdd(a0, b1, c01);
+            a0 = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(a0, b0, c10); c11 = Fma.MultiplyAdd(a0, b1, c11);
+            a0 = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(a0, b0, c20); c21 = Fma.MultiplyAdd(a0, b1, c21);
+            a0 = Vector256.Create(a[3]); c30 = Fma.MultiplyAdd(a0, b0, c30); c31 = Fma.MultiplyAdd(a0, b1, c31);
+            a0 = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(a0, b0, c40); c41 = Fma.MultiplyAdd(a0, b1, c41);
+            a0 = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(a0, b0, c50); c51 = Fma.MultiplyAdd(a0, b1, c51);
+            b0 = Avx.LoadVector256(b + NR);
+            b1 = Avx.LoadVector256(b + NR + 8);
+            a0 = Vector256.Create(a[MR + 0]); c00 = Fma.MultiplyAdd(a0, b0, c00); c01 = Fma.MultiplyAdd(a0, b1, c01);
+            a0 = Vector256.Create(a[MR + 1]); c10 = Fma.MultiplyAdd(a0, b0, c10); c11 = Fma.MultiplyAdd(a0, b1, c11);
+            a0 = Vector256.Create(a[MR + 2]); c20 = Fma.MultiplyAdd(a0, b0, c20); c21 = Fma.MultiplyAdd(a0, b1, c21);
+            a0 = Vector256.Create(a[MR + 3]); c30 = Fma.MultiplyAdd(a0, b0, c30); c31 = Fma.MultiplyAdd(a0, b1, c31);
+            a0 = Vector256.Create(a[MR + 4]); c40 = Fma.MultiplyAdd(a0, b0, c40); c41 = Fma.MultiplyAdd(a0, b1, c41);
+            a0 = Vector256.Create(a[MR + 5]); c50 = Fma.MultiplyAdd(a0, b0, c50); c51 = Fma.MultiplyAdd(a0, b1, c51);
+            a += 2 * MR;
+            b += 2 * NR;
+        }
+        for (; p < kc; p++)
         {
             b0 = Avx.LoadVector256(b);
             b1 = Avx.LoadVector256(b + 8);
