@@ -44,6 +44,14 @@ public static unsafe class Gemm
     /// <summary>Fewest tiles a product is cut into when it has the columns for it (so two or more threads stay balanced).</summary>
     const int MinTiles = 8;
 
+    /// <summary>The micro-kernel GEMMs run on here ("avx512 12x32", "avx2+fma 6x16" or "scalar"), for benchmark and report lines.</summary>
+    public static string KernelName => Kernel switch
+    {
+        GemmKernelKind.Avx512 => "avx512 12x32",
+        GemmKernelKind.Avx2Fma => "avx2+fma 6x16",
+        _ => "scalar",
+    };
+
     static readonly AsyncLocal<GemmKernelKind?> KernelOverride = new();
 
     /// <summary>The micro-kernel in use: the best this CPU supports, unless <see cref="UseKernel"/> overrides it.</summary>

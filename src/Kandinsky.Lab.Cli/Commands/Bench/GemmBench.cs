@@ -21,7 +21,7 @@ public static class GemmBench
         var n = new Option<int>("--n") { Description = "Columns of C (output features).", Required = true };
         var threads = new Option<int>("--threads") { Description = "Threads for ours and OpenBLAS (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var runs = new Option<int>("--runs") { Description = "Timed runs per implementation (median reported).", DefaultValueFactory = _ => 9 };
-        var openBlas = new Option<bool>("--openblas") { Description = "Also time OpenBLAS cblas_sgemm and print the ratio." };
+        var openBlas = new Option<bool>("--openblas") { Description = "Also time OpenBLAS cblas_sgemm and print the ratio. The line names the kernels OpenBLAS chose for this CPU; OPENBLAS_CORETYPE=SkylakeX or Cooperlake forces its AVX-512 ones." };
         var cpuTime = new Option<bool>("--cpu-time") { Description = "With --threads 1: time by the thread's CPU clock instead of the wall clock (steadier on a shared machine; Linux)." };
         var command = new Command("gemm", "GEMM speed in GFLOP/s for C[M, N] = A[M, K]·W[N, K]ᵀ.") { m, k, n, threads, runs, openBlas, cpuTime };
         command.SetAction(parse => Run(parse.GetValue(m), parse.GetValue(k), parse.GetValue(n), parse.GetValue(threads), parse.GetValue(runs), parse.GetValue(openBlas), parse.GetValue(cpuTime)));
@@ -72,11 +72,11 @@ public static class GemmBench
         double flops = 2.0 * m * n * k;
         double oursGflops = flops / Median(oursTimes) / 1e9;
         string shape = $"{m}x{k}x{n} (MxKxN){(cpuTime ? " cpu-time" : "")}";
-        Console.WriteLine($"kandinsky {shape} threads={threads} median of {runs}: {Median(oursTimes) * 1e3:F3} ms, {oursGflops:F1} GFLOP/s");
+        Console.WriteLine($"kandinsky ({Gemm.KernelName}) {shape} threads={threads} median of {runs}: {Median(oursTimes) * 1e3:F3} ms, {oursGflops:F1} GFLOP/s");
         if (blas != null)
         {
             double theirGflops = flops / Median(theirTimes) / 1e9;
-            Console.WriteLine($"openblas  {shape} threads={threads} median of {runs}: {Median(theirTimes) * 1e3:F3} ms, {theirGflops:F1} GFLOP/s");
+            Console.WriteLine($"openblas ({blas.CoreName}) {shape} threads={threads} median of {runs}: {Median(theirTimes) * 1e3:F3} ms, {theirGflops:F1} GFLOP/s");
             Console.WriteLine($"ratio kandinsky/openblas {oursGflops / theirGflops:F3} (max |difference| {MaxDifference(ours, theirs):G3})");
         }
         return 0;

@@ -12,12 +12,21 @@ public sealed unsafe class OpenBlas
 
     readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
     readonly delegate* unmanaged<int, void> _setThreads;
+    readonly delegate* unmanaged<sbyte*> _coreName;
 
     OpenBlas(nint library)
     {
         _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(library, "cblas_sgemm");
         _setThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(library, "openblas_set_num_threads");
+        _coreName = NativeLibrary.TryGetExport(library, "openblas_get_corename", out var coreName) ? (delegate* unmanaged<sbyte*>)coreName : null;
     }
+
+    /// <summary>
+    /// The CPU model whose kernels OpenBLAS chose ("Haswell", "SkylakeX", …). It picks them by CPU model, so on a CPU
+    /// newer than the library it may take older ones (Zen 5 gets Haswell's AVX2 kernels); OPENBLAS_CORETYPE=SkylakeX
+    /// or Cooperlake selects its AVX-512 kernels.
+    /// </summary>
+    public string CoreName => _coreName == null ? "unknown core" : new string(_coreName());
 
     /// <summary>The loaded library, or null (with the reason) when no OpenBLAS is installed.</summary>
     /// <remarks>
