@@ -9,7 +9,9 @@ public static partial class F
     /// [O, C, kh, kw] (F32/F16/BF16), bias [O], symmetric zero padding.
     /// Output [N, O, (H + 2p - kh) / s + 1, (W + 2p - kw) / s + 1].
     /// The weight is packed (and converted to float32) on first use and cached for the lifetime of the
-    /// weight tensor object, so weights must not be modified in place afterwards.
+    /// weight tensor object, so weights must not be modified in place afterwards. Stride-1 3×3 layers over enough
+    /// output tiles run as Winograd F(2×2, 3×3), the rest as a direct or implicit-GEMM convolution
+    /// (<see cref="Conv2dAlgorithm"/> says which); all agree within float32 rounding.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes do not match, stride &lt; 1, padding &lt; 0, or the output would be empty.</exception>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0)
