@@ -61,7 +61,7 @@ internal static unsafe class ConvKernel
     /// </summary>
     const int MinTiles = 4;
 
-    static readonly ConditionalWeakTable<Tensor, PackedConvWeight> Cache = new();
+    static readonly WeightPackCache<PackedConvWeight> Cache = new();
 
     /// <summary>
     /// The packed form of <paramref name="weight"/>, cached for the lifetime of the tensor object when packed
@@ -72,18 +72,13 @@ internal static unsafe class ConvKernel
     {
         _ = weight.RawPointer; // throws when the weight was disposed, even if a packed copy is cached
         if (kernel != MicroKernel.Best) return Pack(weight, kernel);
-        return Cache.GetValue(weight, w =>
-        {
-            var packed = Pack(w, MicroKernel.Best);
-            w.Storage.ReleaseResidentPages();
-            return packed;
-        });
+        return Cache.GetOrPack(weight, w => Pack(w, MicroKernel.Best));
     }
 
     /// <summary>Drops the cached packed copies of <paramref name="weight"/> (after an in-place edit).</summary>
     public static void Forget(Tensor weight)
     {
-        Cache.Remove(weight);
+        Cache.Forget(weight);
         WinogradConvKernel.Forget(weight);
     }
 

@@ -14,7 +14,7 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 /// </summary>
 public sealed unsafe class PackedB : IDisposable
 {
-    static readonly ConditionalWeakTable<Tensor, PackedB> WeightCache = new();
+    static readonly WeightPackCache<PackedB> WeightCache = new();
 
     float* _data;
     readonly long _bytes;
@@ -132,17 +132,10 @@ public sealed unsafe class PackedB : IDisposable
     /// tensor object lives (this is what <see cref="F.Linear"/> uses). Weights are assumed immutable: after
     /// writing into a weight's elements call <see cref="Invalidate"/>. Do not dispose the result.
     /// </summary>
-    public static PackedB ForWeight(Tensor weight)
-    {
-        if (WeightCache.TryGetValue(weight, out var cached)) return cached;
-        var packed = FromWeight(weight);
-        weight.Storage.ReleaseResidentPages();
-        // Two threads may race to pack the same weight: keep the first, let the loser's finalizer free it.
-        return WeightCache.GetValue(weight, _ => packed);
-    }
+    public static PackedB ForWeight(Tensor weight) => WeightCache.GetOrPack(weight, FromWeight);
 
     /// <summary>Forgets the cached pack of <paramref name="weight"/> (its memory is freed when no GEMM still uses it).</summary>
-    public static void Invalidate(Tensor weight) => WeightCache.Remove(weight);
+    public static void Invalidate(Tensor weight) => WeightCache.Forget(weight);
 
     /// <summary>Forgets every cached weight pack; packs still in use stay alive until their callers finish.</summary>
     internal static void ClearCache() => WeightCache.Clear();

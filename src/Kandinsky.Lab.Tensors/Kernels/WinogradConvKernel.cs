@@ -59,7 +59,7 @@ internal static unsafe class WinogradConvKernel
     /// <summary>Largest C·O: the transformed weights are 16/9 the size of the direct ones, so big layers (whose small images are bandwidth-bound anyway) stay direct.</summary>
     const long MaxWeights = 1024L * 1024;
 
-    static readonly ConditionalWeakTable<Tensor, WinogradWeight> Cache = new();
+    static readonly WeightPackCache<WinogradWeight> Cache = new();
 
     /// <summary>Whether a convolution of this geometry goes through Winograd (enough tiles and channels to pay for the transforms).</summary>
     public static bool Applies(int inChannels, int outChannels, int kh, int kw, int stride, int batch, int outH, int outW) =>
@@ -71,15 +71,10 @@ internal static unsafe class WinogradConvKernel
     {
         _ = weight.RawPointer; // throws when the weight was disposed, even if a transformed copy is cached
         if (kernel != MicroKernel.Best) return Transform(weight, kernel);
-        return Cache.GetValue(weight, w =>
-        {
-            var transformed = Transform(w, MicroKernel.Best);
-            w.Storage.ReleaseResidentPages();
-            return transformed;
-        });
+        return Cache.GetOrPack(weight, w => Transform(w, MicroKernel.Best));
     }
 
-    public static void Forget(Tensor weight) => Cache.Remove(weight);
+    public static void Forget(Tensor weight) => Cache.Forget(weight);
 
     internal static void ClearCache() => Cache.Clear();
 
@@ -187,7 +182,7 @@ internal static unsafe class WinogradConvKernel
             TileRows = x.Size(0) * _th;
             PaddedPlanes = x.Size(0) * _c;
             PaddedBytes = (long)PaddedPlanes * _hp * 2 * _wh * sizeof(float);
-            // V [16][tile panels][C][NR] and M [16][O rounded to MR][tiles + 16] per chunk, within ChunkBytes.
+            // V [16][tile panels][C][NR] and M [16][O rounded to MR][tiles + 16] per chunk, within the chunk budget.
             long bytesPerRow = 16L * _tw * (_c + _panelsO * _mr) * sizeof(float);
             long chunkBytes = Math.Min(MaxChunkBytes, Math.Max(MinChunkBytes, 2 * weight.Panels.Count * sizeof(float)));
             ChunkRows = (int)Math.Clamp(chunkBytes / bytesPerRow, 1, TileRows);
