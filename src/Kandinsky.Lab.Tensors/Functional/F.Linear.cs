@@ -25,7 +25,7 @@ public static unsafe partial class F
         int rows = checked((int)(ShapeUtil.Count(outShape) / Math.Max(outF, 1)));
         if (rows == 0 || outF == 0) return y;
         var packed = PackedB.ForWeight(weight);
-        using var b = bias == null ? null : bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
+        using var b = bias == null ? null : ContiguousF32(bias);
         float* biasData = b == null ? null : b.Data;
         if (inF == 0)
         {

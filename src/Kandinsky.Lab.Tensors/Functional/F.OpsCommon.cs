@@ -10,7 +10,7 @@ public static partial class F
     static Tensor AsF32(Tensor t) => t.DType == DType.F32 ? t.Alias() : t.ToFloat32();
 
     /// <summary><paramref name="t"/> as a contiguous float32 tensor (a view when possible); the caller disposes it.</summary>
-    static Tensor ContiguousF32(Tensor t) => t.DType == DType.F32 ? t.Contiguous() : t.ToFloat32();
+    internal static Tensor ContiguousF32(Tensor t) => t.DType == DType.F32 ? t.Contiguous() : t.ToFloat32();
 
     /// <summary>A weight or bias (F32/F16/BF16) as a contiguous float32 vector of <paramref name="length"/> elements, or null.</summary>
     static Tensor? VectorParameter(Tensor? p, int length, string op, string name, Tensor x)

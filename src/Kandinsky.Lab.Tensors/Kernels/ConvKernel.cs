@@ -105,22 +105,27 @@ internal static unsafe class ConvKernel
     public static string Algorithm(Tensor input, Tensor weight, int stride, int padding, MicroKernel kernel)
     {
         if (UsesWinograd(input, weight, stride, padding)) return "winograd F(2x2,3x3)";
-        int ow = (input.Size(3) + 2 * padding - weight.Size(3)) / stride + 1;
+        var (_, ow) = OutputSize(input, weight.Size(2), weight.Size(3), stride, padding);
         return DirectConvKernel.Applies(kernel, weight.Size(1), stride, ow) ? "direct" : "implicit gemm";
     }
 
+    /// <summary>Output height and width of a kh × kw convolution of <paramref name="input"/> [N, C, H, W].</summary>
+    static (int H, int W) OutputSize(Tensor input, int kh, int kw, int stride, int padding) =>
+        ((input.Size(2) + 2 * padding - kh) / stride + 1, (input.Size(3) + 2 * padding - kw) / stride + 1);
+
     static bool UsesWinograd(Tensor input, Tensor weight, int stride, int padding)
     {
-        int oh = (input.Size(2) + 2 * padding - weight.Size(2)) / stride + 1, ow = (input.Size(3) + 2 * padding - weight.Size(3)) / stride + 1;
+        var (oh, ow) = OutputSize(input, weight.Size(2), weight.Size(3), stride, padding);
         return WinogradConvKernel.Applies(weight.Size(1), weight.Size(0), weight.Size(2), weight.Size(3), stride, input.Size(0), oh, ow);
     }
 
     /// <summary>Y = conv2d(X, W) + bias (3×3, stride 1) by <see cref="WinogradConvKernel"/>, for any geometry.</summary>
     internal static Tensor Winograd(Tensor input, WinogradWeight weight, Tensor? bias, int padding)
     {
-        var y = Tensor.Empty(input.Size(0), weight.OutChannels, input.Size(2) + 2 * padding - 2, input.Size(3) + 2 * padding - 2);
+        var (oh, ow) = OutputSize(input, 3, 3, 1, padding);
+        var y = Tensor.Empty(input.Size(0), weight.OutChannels, oh, ow);
         if (y.Count == 0) return y;
-        using var b = bias == null ? null : bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
+        using var b = bias == null ? null : F.ContiguousF32(bias);
         WinogradConvKernel.Conv2d(input, weight, b == null ? null : b.Data, padding, y);
         return y;
     }
@@ -151,11 +156,10 @@ internal static unsafe class ConvKernel
     /// </summary>
     public static Tensor Conv2d(Tensor input, PackedConvWeight weight, Tensor? bias, int stride, int padding, bool allowDirect = true)
     {
-        int n = input.Size(0), h = input.Size(2), w = input.Size(3);
-        int oh = (h + 2 * padding - weight.KernelH) / stride + 1, ow = (w + 2 * padding - weight.KernelW) / stride + 1;
-        var y = Tensor.Empty(n, weight.OutChannels, oh, ow);
+        var (oh, ow) = OutputSize(input, weight.KernelH, weight.KernelW, stride, padding);
+        var y = Tensor.Empty(input.Size(0), weight.OutChannels, oh, ow);
         if (y.Count == 0) return y;
-        using var b = bias == null ? null : bias.DType == DType.F32 ? bias.Contiguous() : bias.ToFloat32();
+        using var b = bias == null ? null : F.ContiguousF32(bias);
         if (allowDirect && DirectConvKernel.Applies(weight, stride, ow))
         {
             DirectConvKernel.Conv2d(input, weight, b == null ? null : b.Data, padding, y);
