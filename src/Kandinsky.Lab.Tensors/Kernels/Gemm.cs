@@ -132,33 +132,34 @@ public static unsafe class Gemm
         }
     }
 
-    static long PackedALength(int m, int k)
-    {
-        int mc = RowChunk(m);
-        return (long)(m + mc - 1) / mc * mc * k;
-    }
+    static long PackedALength(int m, int k) => (long)RowBlocks(m) * RowChunk(m) * k;
 
     /// <summary>How many independent output tiles <see cref="Run"/> splits an m × n product into (depends on the shape only).</summary>
     internal static int TileCount(int m, int n)
     {
         int nc = ColumnChunk(m, n);
-        return (m + RowChunk(m) - 1) / RowChunk(m) * ((n + nc - 1) / nc);
+        return RowBlocks(m) * ((n + nc - 1) / nc);
     }
 
     /// <summary>Rows per tile (a multiple of MR): M cut evenly into blocks of at most <see cref="MC"/>, so no thin last block unbalances the threads.</summary>
-    static int RowChunk(int m)
+    static int RowChunk(int m) => EvenChunk(m, (m + MC - 1) / MC, MR);
+
+    /// <summary>Row blocks of <see cref="RowChunk"/> rows.</summary>
+    static int RowBlocks(int m) => (m + RowChunk(m) - 1) / RowChunk(m);
+
+    /// <summary><paramref name="total"/> cut into <paramref name="parts"/> (at least one) nearly equal chunks, each rounded up to a multiple of <paramref name="multiple"/>: the chunk size.</summary>
+    static int EvenChunk(int total, int parts, int multiple)
     {
-        int blocks = Math.Max(1, (m + MC - 1) / MC);
-        return ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
+        parts = Math.Max(1, parts);
+        return ((total + parts - 1) / parts + multiple - 1) / multiple * multiple;
     }
 
     /// <summary>Columns per tile (a multiple of NR, depending on the shape only): N cut evenly into chunks of at most <see cref="MaxNC"/>, or into more when the row blocks alone give fewer than <see cref="MinTiles"/> tiles.</summary>
     static int ColumnChunk(int m, int n)
     {
-        int rowBlocks = Math.Max(1, (m + MC - 1) / MC); // as in RowChunk
+        int rowBlocks = Math.Max(1, RowBlocks(m));
         int chunks = Math.Max((n + MaxNC - 1) / MaxNC, (MinTiles + rowBlocks - 1) / rowBlocks);
-        chunks = Math.Clamp(chunks, 1, Math.Max(1, (n + NR - 1) / NR));
-        return ((n + chunks - 1) / chunks + NR - 1) / NR * NR;
+        return EvenChunk(n, Math.Min(chunks, (n + NR - 1) / NR), NR);
     }
 
     /// <summary>
@@ -183,7 +184,7 @@ public static unsafe class Gemm
         int kBlocks = b.KBlocks, k = b.K;
         nint p = (nint)packed;
         int mc = RowChunk(m);
-        Parallelism.For((m + mc - 1) / mc * kBlocks, t =>
+        Parallelism.For(RowBlocks(m) * kBlocks, t =>
         {
             int mb = t / kBlocks, kb = t % kBlocks;
             int rows = Math.Min(mc, m - mb * mc), rowsPadded = (rows + MR - 1) / MR * MR;
