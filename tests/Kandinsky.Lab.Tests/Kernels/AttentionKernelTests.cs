@@ -9,8 +9,6 @@ namespace Kandinsky.Lab.Tests.Kernels;
 /// <summary>Fused F.ScaledDotProductAttention (every supported micro-kernel) and the unfused baseline against the double-precision <see cref="AttentionReference"/>.</summary>
 public class AttentionKernelTests
 {
-    static MicroKernel KernelNamed(string name) => MicroKernel.Supported.Single(k => k.Name == name);
-
     public static TheoryData<string> Kernels() => ConvKernelTests.Kernels();
 
     static void Check(MicroKernel kernel, Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal, string what, float? scale = null)

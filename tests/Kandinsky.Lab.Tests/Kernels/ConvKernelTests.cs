@@ -15,7 +15,7 @@ public class ConvKernelTests
         return data;
     }
 
-    static MicroKernel KernelNamed(string name) => MicroKernel.Supported.Single(k => k.Name == name);
+    internal static MicroKernel KernelNamed(string name) => MicroKernel.Supported.Single(k => k.Name == name);
 
     internal static Tensor Random(Random rng, params int[] shape)
     {

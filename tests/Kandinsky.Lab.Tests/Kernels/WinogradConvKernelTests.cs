@@ -11,8 +11,6 @@ public class WinogradConvKernelTests
 {
     public static TheoryData<string> Kernels() => ConvKernelTests.Kernels();
 
-    static MicroKernel KernelNamed(string name) => MicroKernel.Supported.Single(k => k.Name == name);
-
     static Tensor Winograd(Tensor x, Tensor weight, Tensor? bias, int padding, MicroKernel kernel) =>
         ConvKernel.Winograd(x, WinogradConvKernel.Transform(weight, kernel), bias, padding);
 
