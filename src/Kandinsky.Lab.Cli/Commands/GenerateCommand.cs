@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Kandinsky.Lab.Pipeline;
 using Kandinsky.Lab.Tensors.Imaging;
 using Spectre.Console;
@@ -8,53 +7,97 @@ namespace Kandinsky.Lab.Cli.Commands;
 
 /// <summary>
 /// `kandinsky-lab generate "prompt" …`: text → image with a progress bar per stage; writes the PNGs and a JSON
-/// record of every parameter, the seed and the model fingerprint. Ctrl+C stops after the current step.
+/// <see cref="GenerationRecord"/> (the prompt, both stages' options with the seed, the model fingerprint), which
+/// `generate --replay RECORD` runs again to the same images. Ctrl+C stops after the current step.
 /// </summary>
 public static class GenerateCommand
 {
     public static Command Create()
     {
-        var prompt = new Argument<string>("prompt") { Description = "What to draw." };
-        var model = new Option<DirectoryInfo?>("--model") { Description = "Checkpoint folder with prior/ and decoder/ (default: the embedded Kandinsky-Micro)." };
+        var priorDefaults = new PriorOptions();
+        var decodeDefaults = new DecodeOptions();
+        var prompt = new Argument<string?>("prompt") { Description = "What to draw (not with --replay).", Arity = ArgumentArity.ZeroOrOne };
+        var replay = new Option<FileInfo?>("--replay") { Description = "A generation-*.json record to run again with every setting it holds (the other options must be left out)." };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Checkpoint folder with prior/ and decoder/ (default: the embedded Kandinsky-Micro; with --replay: the record's)." };
         var negative = new Option<string?>("--negative") { Description = "Negative prompt (default: none — the prior's negative is the zero-image embedding, the decoder's \"\")." };
-        var priorSteps = new Option<int>("--prior-steps") { Description = "Prior (UnCLIP) steps.", DefaultValueFactory = _ => 25 };
-        var steps = new Option<int>("--steps") { Description = "Decoder steps.", DefaultValueFactory = _ => 100 };
-        var guidance = new Option<float>("--guidance") { Description = "Decoder guidance scale.", DefaultValueFactory = _ => 4f };
-        var priorGuidance = new Option<float>("--prior-guidance") { Description = "Prior guidance scale.", DefaultValueFactory = _ => 4f };
+        var priorSteps = new Option<int>("--prior-steps") { Description = "Prior (UnCLIP) steps.", DefaultValueFactory = _ => priorDefaults.Steps };
+        var steps = new Option<int>("--steps") { Description = "Decoder steps.", DefaultValueFactory = _ => decodeDefaults.Steps };
+        var guidance = new Option<float>("--guidance") { Description = "Decoder guidance scale.", DefaultValueFactory = _ => decodeDefaults.GuidanceScale };
+        var priorGuidance = new Option<float>("--prior-guidance") { Description = "Prior guidance scale.", DefaultValueFactory = _ => priorDefaults.GuidanceScale };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the torch-compatible generator (default: random, recorded)." };
         var width = new Option<int?>("--width") { Description = "Image width (default: the model's size; rounded up as get_new_h_w does)." };
         var height = new Option<int?>("--height") { Description = "Image height." };
-        var images = new Option<int>("--images") { Description = "Images per prompt.", DefaultValueFactory = _ => 1 };
-        var scheduler = new Option<DecoderSchedulerKind>("--scheduler") { Description = "Decoder scheduler: Default (the folder's), Ddim or Ddpm.", DefaultValueFactory = _ => DecoderSchedulerKind.Default };
-        var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder.", DefaultValueFactory = _ => new DirectoryInfo("out") };
-        var command = new Command("generate", "Generate images from a prompt, writing PNGs and a reproducibility record.")
+        var images = new Option<int>("--images") { Description = "Images per prompt.", DefaultValueFactory = _ => priorDefaults.ImagesPerPrompt };
+        var scheduler = new Option<DecoderSchedulerKind>("--scheduler")
         {
-            prompt, model, negative, priorSteps, steps, guidance, priorGuidance, seed, width, height, images, scheduler, outDir,
+            Description = $"Decoder scheduler: {string.Join(", ", Enum.GetNames<DecoderSchedulerKind>())} (Default: the folder's).", DefaultValueFactory = _ => decodeDefaults.Scheduler,
         };
-        command.SetAction((parse, ct) => Task.FromResult(Run(parse, ct, prompt, model, negative, priorSteps, steps, guidance, priorGuidance, seed, width, height, images, scheduler, outDir)));
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder.", DefaultValueFactory = _ => new DirectoryInfo("out") };
+        var command = new Command("generate", "Generate images from a prompt, writing PNGs and a reproducibility record (or replay a record).")
+        {
+            prompt, replay, model, negative, priorSteps, steps, guidance, priorGuidance, seed, width, height, images, scheduler, outDir,
+        };
+        Option[] settings = [negative, priorSteps, steps, guidance, priorGuidance, seed, width, height, images, scheduler];
+        command.SetAction((parse, ct) =>
+        {
+            GenerationRecord request;
+            try
+            {
+                if (parse.GetValue(replay) is { } file)
+                {
+                    if (parse.GetValue(prompt) != null || settings.Any(o => parse.GetResult(o) is { Implicit: false }))
+                        return Task.FromResult(Fail("--replay takes its prompt and settings from the record; give only --model and --out beside it."));
+                    request = GenerationRecord.Load(file.FullName);
+                    if (parse.GetValue(model) is { } m) request = request with { Model = m.FullName };
+                }
+                else
+                {
+                    var text = parse.GetValue(prompt) ?? throw new ArgumentException("give a prompt (or --replay RECORD).");
+                    request = new GenerationRecord
+                    {
+                        Prompt = text,
+                        NegativePrompt = parse.GetValue(negative),
+                        Prior = new PriorOptions
+                        {
+                            Steps = parse.GetValue(priorSteps), GuidanceScale = parse.GetValue(priorGuidance), Seed = parse.GetValue(seed), ImagesPerPrompt = parse.GetValue(images),
+                        }.Validate(),
+                        Decode = new DecodeOptions
+                        {
+                            Steps = parse.GetValue(steps), GuidanceScale = parse.GetValue(guidance), Seed = parse.GetValue(seed),
+                            Width = parse.GetValue(width), Height = parse.GetValue(height), Scheduler = parse.GetValue(scheduler),
+                        }.Validate(),
+                        Model = parse.GetValue(model)?.FullName ?? KandinskyLab.MicroPath,
+                        ModelFingerprint = "",
+                    };
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
+            {
+                return Task.FromResult(Fail(e.Message));
+            }
+            return Task.FromResult(Run(request, parse.GetValue(replay) != null, parse.GetValue(outDir)!.FullName, ct));
+        });
         return command;
     }
 
-    static int Run(ParseResult parse, CancellationToken ct, Argument<string> prompt, Option<DirectoryInfo?> model, Option<string?> negative,
-        Option<int> priorSteps, Option<int> steps, Option<float> guidance, Option<float> priorGuidance, Option<ulong?> seed, Option<int?> width,
-        Option<int?> height, Option<int> images, Option<DecoderSchedulerKind> scheduler, Option<DirectoryInfo> outDir)
+    static int Fail(string message)
     {
-        var modelDir = parse.GetValue(model)?.FullName ?? KandinskyLab.MicroPath;
-        var usedSeed = parse.GetValue(seed) ?? (ulong)Random.Shared.NextInt64(0, long.MaxValue);
-        var text = parse.GetValue(prompt)!;
-        if (parse.GetValue(steps) < 1 || parse.GetValue(priorSteps) < 2 || parse.GetValue(images) < 1)
-        {
-            Console.Error.WriteLine("generate: --steps must be ≥ 1, --prior-steps ≥ 2 and --images ≥ 1.");
-            return 2;
-        }
+        Console.Error.WriteLine($"generate: {message}");
+        return 2;
+    }
+
+    static int Run(GenerationRecord request, bool replaying, string outDir, CancellationToken ct)
+    {
+        if (replaying && request.ModelFingerprint != ModelFingerprint.Compute(request.Model))
+            return Fail($"the model at {request.Model} is not the one the record was made with (its fingerprint differs); the images would not be the same.");
         KandinskyLab lab;
-        try { lab = KandinskyLab.Load(modelDir); }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
+        try { lab = KandinskyLab.Load(request.Model); }
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
         {
-            Console.Error.WriteLine($"generate: cannot load the model: {e.Message}");
-            return 2;
+            return Fail($"cannot load the model: {e.Message}");
         }
         using var _ = lab;
+        var seed = request.Prior.Seed ?? request.Decode.Seed ?? (ulong)Random.Shared.NextInt64(0, long.MaxValue);
         GenerationResult result;
         try
         {
@@ -63,19 +106,24 @@ public static class GenerateCommand
                 {
                     var tasks = new Dictionary<string, ProgressTask>
                     {
-                        ["prior"] = ctx.AddTask("prior", maxValue: parse.GetValue(priorSteps)),
-                        ["decoder"] = ctx.AddTask("decoder", maxValue: parse.GetValue(steps)),
+                        ["prior"] = ctx.AddTask("prior", maxValue: request.Prior.Steps),
+                        ["decoder"] = ctx.AddTask("decoder", maxValue: request.Decode.Steps),
                     };
                     var progress = new SynchronousProgress<StageProgress>(p => tasks[p.Stage].Value = p.Step);
-                    return lab.Generate(text, parse.GetValue(negative), parse.GetValue(priorSteps), parse.GetValue(steps), parse.GetValue(guidance),
-                        parse.GetValue(priorGuidance), usedSeed, parse.GetValue(width), parse.GetValue(height), parse.GetValue(images),
-                        parse.GetValue(scheduler), progress: progress, cancellationToken: ct);
+                    return lab.Generate(request.Prompt,
+                        request.Prior with { Seed = seed, Callbacks = new("prior") { Progress = progress, CancellationToken = ct } },
+                        request.Decode with { Seed = seed, Callbacks = new("decoder") { Progress = progress, CancellationToken = ct } },
+                        request.NegativePrompt);
                 });
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("generate: cancelled; nothing written.");
             return 130;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return Fail(e.Message);   // a setting the model cannot run (e.g. a scheduler it does not ship)
         }
         catch (ArithmeticException e)
         {
@@ -84,35 +132,16 @@ public static class GenerateCommand
         }
         using (result)
         {
-            var dir = Directory.CreateDirectory(parse.GetValue(outDir)!.FullName).FullName;
+            var dir = Directory.CreateDirectory(outDir).FullName;
             var files = new List<string>();
             for (int i = 0; i < result.Images.Count; i++)
             {
-                var file = Path.Combine(dir, $"image-{usedSeed}-{i}.png");
+                var file = Path.Combine(dir, $"image-{seed}-{i}.png");
                 Png.Save(result.Images[i], file);
                 files.Add(file);
             }
-            var record = new
-            {
-                prompt = text,
-                negative_prompt = parse.GetValue(negative),
-                prior_steps = parse.GetValue(priorSteps),
-                prior_guidance_scale = parse.GetValue(priorGuidance),
-                steps = parse.GetValue(steps),
-                guidance_scale = parse.GetValue(guidance),
-                scheduler = result.Decoder.Settings.Scheduler,
-                seed = usedSeed,
-                width = result.Decoder.Settings.Width,
-                height = result.Decoder.Settings.Height,
-                images_per_prompt = parse.GetValue(images),
-                model = modelDir,
-                model_fingerprint_sha256 = ModelFingerprint.Compute(modelDir),
-                images = files.Select(f => Path.GetFileName(f)).ToArray(),
-                lab_version = typeof(KandinskyLab).Assembly.GetName().Version?.ToString(),
-                created_utc = DateTime.UtcNow.ToString("O"),
-            };
-            var recordPath = Path.Combine(dir, $"generation-{usedSeed}.json");
-            File.WriteAllText(recordPath, JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }));
+            var recordPath = Path.Combine(dir, $"generation-{seed}.json");
+            GenerationRecord.Of(result, request.Model, files.Select(f => Path.GetFileName(f)).ToList()).Save(recordPath);
             foreach (var f in files) Console.WriteLine(f);
             Console.WriteLine(recordPath);
         }

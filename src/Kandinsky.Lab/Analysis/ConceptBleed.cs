@@ -33,8 +33,10 @@ public sealed class ConceptBleed(string eyeColor, IReadOnlyList<BleedArm> arms, 
         var arms = new List<BleedArm>();
         foreach (var prompt in prompts)
         {
-            using var result = lab.Generate(prompt, null, priorSteps, decoderSteps, seed: seed, width: lab.DefaultImageSize, height: lab.DefaultImageSize,
-                imagesPerPrompt: imagesPerPrompt, progress: progress, cancellationToken: cancellationToken);
+            using var result = lab.Generate(prompt,
+                new PriorOptions { Steps = priorSteps, Seed = seed, ImagesPerPrompt = imagesPerPrompt, Callbacks = new("prior") { Progress = progress, CancellationToken = cancellationToken } },
+                new DecodeOptions { Steps = decoderSteps, Width = lab.DefaultImageSize, Height = lab.DefaultImageSize,
+                    Callbacks = new("decoder") { Progress = progress, CancellationToken = cancellationToken } });
             arms.Add(new BleedArm(prompt, result.Images, result.Images.Select(EyeColorReader.Read).ToList()));
         }
         return new ConceptBleed(eyeColor, arms, priorSteps, decoderSteps, seed);

@@ -48,12 +48,19 @@ public static class Tour
                 $"<h4>{Html.Encode(text.Prompts[i])}</h4><div style=\"display:flex;gap:24px;flex-wrap:wrap\"><div><b>CLIP</b>{text.ClipTokens![i].ToHtml()}</div><div><b>XLM-R</b>{text.XlmrTokens![i].ToHtml()}</div></div>"))));
 
         log?.Report($"2/4 running the prior ({options.PriorSteps} steps, guidance {options.Guidance})");
-        using var prior = lab.Prior(text, options.PriorSteps, options.Guidance, options.Seed, progress: progress, cancellationToken: cancellationToken);
+        using var prior = lab.Prior(text, new PriorOptions
+        {
+            Steps = options.PriorSteps, GuidanceScale = options.Guidance, Seed = options.Seed,
+            Callbacks = new("prior") { Progress = progress, CancellationToken = cancellationToken },
+        });
         body.Append(Html.Section("2 · The prior walks from noise to an image embedding", PriorCharts(prior)));
 
         log?.Report($"3/4 decoding ({options.DecoderSteps} steps) with previews");
-        using var decoder = lab.Decode(prior, text, options.DecoderSteps, options.Guidance, options.Seed, size, size, decodePreviews: true,
-            progress: progress, cancellationToken: cancellationToken);
+        using var decoder = lab.Decode(prior, text, new DecodeOptions
+        {
+            Steps = options.DecoderSteps, GuidanceScale = options.Guidance, Seed = options.Seed, Width = size, Height = size, DecodePreviews = true,
+            Callbacks = new("decoder") { Progress = progress, CancellationToken = cancellationToken },
+        });
         for (int i = 0; i < decoder.Images.Count; i++)
         {
             var path = Path.Combine(dir, $"tour-{i}.png");

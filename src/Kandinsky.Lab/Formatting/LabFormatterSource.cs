@@ -1,35 +1,18 @@
 namespace Kandinsky.Lab.Formatting;
 
-/// <summary>The convention-based formatter source for every <see cref="IRichDisplay"/> lab type.</summary>
+/// <summary>The convention-based formatter source of every lab type: HTML and plain text through <see cref="LabFormatting.TryFormat"/>.</summary>
 public sealed class LabFormatterSource
 {
     public IEnumerable<object> CreateTypeFormatters()
     {
-        yield return new HtmlFormatter();
-        yield return new PlainTextFormatter();
+        yield return new Formatter(MimeTypes.Html);
+        yield return new Formatter(MimeTypes.PlainText);
     }
 
-    public sealed class HtmlFormatter
+    public sealed class Formatter(string mimeType)
     {
-        public string MimeType => MimeTypes.Html;
+        public string MimeType { get; } = mimeType;
 
-        public bool Format(object instance, TextWriter writer)
-        {
-            if (instance is not IRichDisplay display) return false;
-            writer.Write(display.ToHtml());
-            return true;
-        }
-    }
-
-    public sealed class PlainTextFormatter
-    {
-        public string MimeType => MimeTypes.PlainText;
-
-        public bool Format(object instance, TextWriter writer)
-        {
-            if (instance is not IRichDisplay) return false;
-            writer.Write(instance.ToString());
-            return true;
-        }
+        public bool Format(object instance, TextWriter writer) => LabFormatting.TryFormat(instance, MimeType, writer);
     }
 }

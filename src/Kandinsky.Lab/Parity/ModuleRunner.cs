@@ -73,8 +73,7 @@ public static class ModuleRunner
 
     static void RunMultilingualClip(CaseRun r)
     {
-        using var weights = r.Weights("model.safetensors");
-        using var model = MultilingualClip.Load(weights.Store, MultilingualClipConfig.Load(r.ConfigPath));
+        using var model = MultilingualClip.Load(r.Spec.ModelDir);
         using var result = model.Forward(r.Ids("input_ids"), r.Ids("attention_mask"), r.Trace);
         r.Out("prompt_embeds", result.PromptEmbeds);
         r.Out("last_hidden_state", result.LastHiddenState);
@@ -82,8 +81,7 @@ public static class ModuleRunner
 
     static void RunClipText(CaseRun r)
     {
-        using var weights = r.Weights("model.safetensors");
-        using var model = ClipTextModelWithProjection.Load(weights.Store, ClipTextConfig.Load(r.ConfigPath));
+        using var model = ClipTextModelWithProjection.Load(r.Spec.ModelDir);
         var mask = r.Has("in.attention_mask") ? r.Ids("attention_mask") : null;
         using var result = model.Forward(r.Ids("input_ids"), mask, r.Trace);
         r.Out("text_embeds", result.TextEmbeds);
@@ -92,8 +90,7 @@ public static class ModuleRunner
 
     static void RunClipVision(CaseRun r)
     {
-        using var weights = r.Weights("model.safetensors");
-        using var model = ClipVisionModelWithProjection.Load(weights.Store, ClipVisionConfig.Load(r.ConfigPath));
+        using var model = ClipVisionModelWithProjection.Load(r.Spec.ModelDir);
         using var pixels = r.Float("pixel_values");
         using var result = model.Forward(pixels, r.Trace);
         r.Out("image_embeds", result.ImageEmbeds);
@@ -102,7 +99,7 @@ public static class ModuleRunner
 
     static void RunClipImageProcessor(CaseRun r)
     {
-        var processor = ClipImageProcessor.Load(Path.Combine(r.Spec.ModelDir, "preprocessor_config.json"));
+        var processor = ClipImageProcessor.Load(r.Spec.ModelDir);
         var image = r.Io.ReadUInt8("in.image");
         var shape = r.Shape("in.image");
         if (shape.Length != 3 || shape[2] != 3)
@@ -118,12 +115,11 @@ public static class ModuleRunner
 
     static void RunPrior(CaseRun r)
     {
-        using var weights = r.Weights("diffusion_pytorch_model.safetensors");
-        using var prior = PriorTransformer.Load(weights.Store, PriorTransformerConfig.Load(r.ConfigPath));
+        using var prior = PriorTransformer.Load(r.Spec.ModelDir);
         using var hidden = r.Float("hidden_states");
         using var proj = r.Float("proj_embedding");
         using var ehs = r.Float("encoder_hidden_states");
-        using var mask = r.Has("in.attention_mask") ? r.Float("attention_mask") : null;
+        var mask = r.Has("in.attention_mask") ? r.Ids("attention_mask") : null;
         using var predicted = prior.Forward(hidden, r.Io.ReadInt64("in.timestep"), proj, ehs, mask, r.Trace);
         r.Out("predicted_image_embedding", predicted);
         if (r.Has("in.post_process_latents.input"))
@@ -136,8 +132,7 @@ public static class ModuleRunner
 
     static void RunUNet(CaseRun r)
     {
-        using var weights = r.Weights(UNet2DConditionModel.WeightsFileName);
-        using var unet = UNet2DConditionModel.Load(weights.Store, UNet2DConditionConfig.Load(r.ConfigPath));
+        using var unet = UNet2DConditionModel.Load(r.Spec.ModelDir);
         using var sample = r.Float("sample");
         using var ehs = r.Float("encoder_hidden_states");
         using var text = r.Float("added_cond_kwargs.text_embeds");
@@ -148,8 +143,7 @@ public static class ModuleRunner
 
     static void RunMoVQDecode(CaseRun r)
     {
-        using var weights = r.Weights(VQModel.WeightsFileName);
-        using var movq = VQModel.Load(weights.Store, VQModelConfig.Load(r.ConfigPath));
+        using var movq = VQModel.Load(r.Spec.ModelDir);
         using var latents = r.Float("latents");
         using var image = movq.Decode(latents, forceNotQuantize: true, r.Trace);
         r.Out("sample", image);
@@ -157,8 +151,7 @@ public static class ModuleRunner
 
     static void RunMoVQEncode(CaseRun r)
     {
-        using var weights = r.Weights(VQModel.WeightsFileName);
-        using var movq = VQModel.Load(weights.Store, VQModelConfig.Load(r.ConfigPath));
+        using var movq = VQModel.Load(r.Spec.ModelDir);
         using var image = r.Float("image");
         using var latents = movq.Encode(image, r.Trace);
         using var quantized = movq.Quantize(latents);
@@ -245,7 +238,6 @@ public static class ModuleRunner
         public SafetensorsFile Io { get; } = io;
         public bool Tracing { get; } = tracing;
         public ModuleOutputs Outputs { get; } = new();
-        public string ConfigPath => Path.Combine(Spec.ModelDir, "config.json");
 
         /// <summary>Records trace.&lt;name&gt; copies when tracing, else null (modules then skip the copies).</summary>
         public Action<string, Tensor>? Trace => Tracing ? (name, t) => Outputs.SetCopy("trace." + name, t) : null;
@@ -270,30 +262,5 @@ public static class ModuleRunner
 
         /// <summary>Stores a copy of <paramref name="t"/> as out.&lt;name&gt;.</summary>
         public void Out(string name, Tensor t) => Outputs.SetCopy("out." + name, t);
-
-        public CaseWeights Weights(string fileName) => new(Path.Combine(Spec.ModelDir, fileName));
-    }
-
-    /// <summary>A model/ weight file opened as a weight store for the run.</summary>
-    internal sealed class CaseWeights(string path) : IDisposable
-    {
-        readonly SafetensorsFile _file = SafetensorsFile.Open(path);
-
-        public IWeightStore Store => new FileStore(_file);
-
-        public void Dispose() => _file.Dispose();
-
-        sealed class FileStore(SafetensorsFile file) : IWeightStore
-        {
-            public IEnumerable<string> Keys => file.Names;
-
-            public bool TryGet(string key, out Tensor tensor, out string source)
-            {
-                source = file.Path;
-                if (!file.Contains(key)) { tensor = null!; return false; }
-                tensor = file.GetTensor(key);
-                return true;
-            }
-        }
     }
 }

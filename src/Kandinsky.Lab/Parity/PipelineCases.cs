@@ -49,8 +49,11 @@ internal static class PipelineCases
         using var clipNeg = negatives == null ? null : prior.Encode(tokens.Clip(negatives));
         using var clipEmpty = prior.Encode(tokens.Clip([""]));
         using var priorLatents = r.Has("in.prior_latents") ? r.Float("prior_latents") : null;
-        var priorOut = prior.Run(clip, clipNeg, clipEmpty, priorCall.GetProperty("num_inference_steps").GetInt32(),
-            (float)priorCall.GetProperty("guidance_scale").GetDouble(), priorNoise, priorLatents, trace: GoldenTrace(r));
+        var priorOut = prior.Run(clip, clipNeg, clipEmpty, new PriorOptions
+        {
+            Steps = priorCall.GetProperty("num_inference_steps").GetInt32(), GuidanceScale = (float)priorCall.GetProperty("guidance_scale").GetDouble(),
+            Noise = priorNoise, Latents = priorLatents, Trace = GoldenTrace(r),
+        });
         foreach (var s in priorOut.Steps) s.Dispose();
         using var imageEmbeds = priorOut.ImageEmbeds;
         using var negativeEmbeds = priorOut.NegativeImageEmbeds;
@@ -61,9 +64,12 @@ internal static class PipelineCases
         using var mclip = decoder.Encode(tokens.Xlmr(prompts));
         using var mclipNeg = decoder.Encode(tokens.Xlmr(negatives ?? prompts.Select(_ => "").ToList()));
         using var decoderLatents = r.Has("in.decoder_latents") ? r.Float("decoder_latents") : null;
-        var output = decoder.Text2Img(mclip, mclipNeg, imageEmbeds, negativeEmbeds, decoderCall.GetProperty("num_inference_steps").GetInt32(),
-            (float)decoderCall.GetProperty("guidance_scale").GetDouble(), decoderCall.GetProperty("height").GetInt32(), decoderCall.GetProperty("width").GetInt32(),
-            decoderNoise, decoderLatents, trace: GoldenTrace(r));
+        var output = decoder.Text2Img(new DecoderInputs(mclip, mclipNeg, imageEmbeds, negativeEmbeds), new DecodeOptions
+        {
+            Steps = decoderCall.GetProperty("num_inference_steps").GetInt32(), GuidanceScale = (float)decoderCall.GetProperty("guidance_scale").GetDouble(),
+            Height = decoderCall.GetProperty("height").GetInt32(), Width = decoderCall.GetProperty("width").GetInt32(),
+            Noise = decoderNoise, Latents = decoderLatents, Trace = GoldenTrace(r),
+        });
         Images(r, output);
     }
 
@@ -111,7 +117,7 @@ internal static class PipelineCases
         }
         // The pipeline's final run on "" (no negative prompt) returns the zero-image embedding as its negative.
         using var clip = prior.Encode(tokens.Clip([""]));
-        var zero = prior.Run(clip, null, empty, steps, g, noise, latents);
+        var zero = prior.Run(clip, null, empty, new PriorOptions { Steps = steps, GuidanceScale = g, Noise = noise, Latents = latents });
         foreach (var s in zero.Steps) s.Dispose();
         zero.ImageEmbeds.Dispose();
         zero.PromptTextEmbeds.Dispose();
@@ -122,7 +128,7 @@ internal static class PipelineCases
         Tensor latents, Action<string, Tensor>? trace)
     {
         using var clip = prior.Encode(tokens.Clip([text]));
-        var output = prior.Run(clip, null, empty, steps, g, noise, latents, trace: trace);
+        var output = prior.Run(clip, null, empty, new PriorOptions { Steps = steps, GuidanceScale = g, Noise = noise, Latents = latents, Trace = trace });
         foreach (var s in output.Steps) s.Dispose();
         output.NegativeImageEmbeds.Dispose();
         output.PromptTextEmbeds.Dispose();
@@ -132,8 +138,8 @@ internal static class PipelineCases
     public static void RunImg2Img(ModuleRunner.CaseRun r)
     {
         using var c = new ImageCase(r);
-        var output = c.Decoder.Img2Img(c.Text, c.Negative, c.ImageEmbeds, c.NegativeImageEmbeds, c.Prepared, (float)c.Call.GetProperty("strength").GetDouble(),
-            c.Steps, c.Guidance, new RecordedNoise([r.Float("noise")], r.Spec.IoPath), trace: GoldenTrace(r));
+        var output = c.Decoder.Img2Img(c.Inputs, c.Prepared, (float)c.Call.GetProperty("strength").GetDouble(),
+            c.Options(new RecordedNoise([r.Float("noise")], r.Spec.IoPath), null, GoldenTrace(r)));
         Images(r, output);
     }
 
@@ -142,8 +148,7 @@ internal static class PipelineCases
         using var c = new ImageCase(r);
         using var mask = r.Float("mask_image");
         using var latents = r.Float("latents");
-        var output = c.Decoder.Inpaint(c.Text, c.Negative, c.ImageEmbeds, c.NegativeImageEmbeds, c.Prepared, mask.ToArray(), c.Steps, c.Guidance,
-            new RecordedNoise([], r.Spec.IoPath), latents, trace: GoldenTrace(r));
+        var output = c.Decoder.Inpaint(c.Inputs, c.Prepared, mask.ToArray(), c.Options(new RecordedNoise([], r.Spec.IoPath), latents, GoldenTrace(r)));
         Images(r, output);
     }
 
@@ -170,8 +175,14 @@ internal static class PipelineCases
         public Tensor ImageEmbeds { get; }
         public Tensor NegativeImageEmbeds { get; }
         public Tensor Prepared { get; }
-        public int Steps => Call.GetProperty("num_inference_steps").GetInt32();
-        public float Guidance => (float)Call.GetProperty("guidance_scale").GetDouble();
+        public DecoderInputs Inputs => new(Text, Negative, ImageEmbeds, NegativeImageEmbeds);
+
+        /// <summary>The case's steps and guidance with its recorded noise (img2img and inpainting run DDIM, as their pipelines).</summary>
+        public DecodeOptions Options(INoiseSource noise, Tensor? latents, Action<string, Tensor>? trace) => new()
+        {
+            Steps = Call.GetProperty("num_inference_steps").GetInt32(), GuidanceScale = (float)Call.GetProperty("guidance_scale").GetDouble(),
+            Noise = noise, Latents = latents, Trace = trace,
+        };
 
         public void Dispose()
         {

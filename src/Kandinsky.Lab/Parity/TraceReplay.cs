@@ -68,12 +68,18 @@ public static class TraceReplay
             for (int i = 0; reference.Contains($"prior.step.{i}.sample"); i++)
                 if (reference.Contains($"prior.step.{i}.variance_noise")) stepNoise.Add(reference.GetTensorAsFloat32($"prior.step.{i}.variance_noise"));
             using var priorLatents = reference.GetTensorAsFloat32("in.prior_latents");
-            using var prior = lab.Prior(text, spec.PriorSteps, spec.PriorGuidance, new RecordedNoise(stepNoise, spec.TensorsPath), null, priorLatents, trace: Record);
+            using var prior = lab.Prior(text, new PriorOptions
+            {
+                Steps = spec.PriorSteps, GuidanceScale = spec.PriorGuidance, Noise = new RecordedNoise(stepNoise, spec.TensorsPath), Latents = priorLatents, Trace = Record,
+            });
             foreach (var t in stepNoise) t.Dispose();
 
             using var decoderLatents = reference.GetTensorAsFloat32("in.decoder_latents");
-            using var decoder = lab.Decode(prior.ImageEmbeds, prior.NegativeImageEmbeds, text, spec.DecoderSteps, spec.DecoderGuidance,
-                new RecordedNoise([], spec.TensorsPath), null, spec.Width, spec.Height, decoderLatents, trace: Record);
+            using var decoder = lab.Decode(prior, text, new DecodeOptions
+            {
+                Steps = spec.DecoderSteps, GuidanceScale = spec.DecoderGuidance, Width = spec.Width, Height = spec.Height,
+                Noise = new RecordedNoise([], spec.TensorsPath), Latents = decoderLatents, Trace = Record,
+            });
             return outputs;
         }
         catch

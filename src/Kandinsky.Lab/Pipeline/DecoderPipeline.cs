@@ -10,37 +10,6 @@ using Kandinsky.Lab.Tokenizers.SentencePiece;
 
 namespace Kandinsky.Lab.Pipeline;
 
-/// <summary>MCLIP conditioning of the decoder for some rows: the projected pooled embedding [R, D] and all hidden states [R, 77, H].</summary>
-public sealed record DecoderConditioning(Tensor PromptEmbeds, Tensor HiddenStates) : IDisposable
-{
-    public int Rows => PromptEmbeds.Size(0);
-
-    public DecoderConditioning SelectRows(IReadOnlyList<int> rows)
-    {
-        var idx = rows.Select(r => (long)r).ToArray();
-        return new DecoderConditioning(F.IndexSelect(PromptEmbeds, 0, idx), F.IndexSelect(HiddenStates, 0, idx));
-    }
-
-    public void Dispose()
-    {
-        PromptEmbeds.Dispose();
-        HiddenStates.Dispose();
-    }
-}
-
-/// <summary>Which scheduler the decoder runs: the folder's default (scheduler/) or the DDPM one shipped beside it (ddpm_scheduler/).</summary>
-public enum DecoderSchedulerKind { Default, Ddim, Ddpm }
-
-/// <summary>Extra UNet input channels of the inpainting UNet: the masked image latents and the mask, [R, 4 + 1, h, w].</summary>
-public sealed record InpaintInputs(Tensor MaskedImageLatents, Tensor Mask) : IDisposable
-{
-    public void Dispose()
-    {
-        MaskedImageLatents.Dispose();
-        Mask.Dispose();
-    }
-}
-
 /// <summary>
 /// The decoder half of Kandinsky 2.1 (a <c>KandinskyPipeline</c> folder): XLM-R tokenizer, MultilingualCLIP,
 /// the UNet, MoVQ and the schedulers.
@@ -80,16 +49,27 @@ public sealed class DecoderPipeline : IDisposable
         var folder = ModelFolder.Open(path);
         var tokenizerDir = System.IO.Path.Combine(folder.Path, "tokenizer");
         var tokenizer = File.Exists(System.IO.Path.Combine(tokenizerDir, "sentencepiece.bpe.model")) ? XlmRobertaTokenizer.FromFolder(tokenizerDir) : null;
-        var textEncoder = PriorPipeline.Load(folder, "text_encoder", (s, c) => MultilingualClip.Load(s, ConfigFile.Read<MultilingualClipConfig>(c)));
-        var unet = PriorPipeline.Load(folder, "unet", (s, c) => UNet2DConditionModel.Load(s, ConfigFile.Read<UNet2DConditionConfig>(c)));
-        var movq = PriorPipeline.Load(folder, "movq", (s, c) => VQModel.Load(s, ConfigFile.Read<VQModelConfig>(c)));
         var scheduler = SchedulerConfig.Load(folder["scheduler"].ConfigPath
             ?? throw new FileNotFoundException($"{folder.Path}/scheduler: scheduler_config.json is missing."));
         var ddpmPath = System.IO.Path.Combine(folder.Path, "ddpm_scheduler", "scheduler_config.json");
         var ddpm = File.Exists(ddpmPath) ? SchedulerConfig.Load(ddpmPath) : null;
-        return new DecoderPipeline(folder.Path, tokenizer, textEncoder, unet, movq, scheduler, ddpm);
+        var textEncoder = MultilingualClip.Load(folder["text_encoder"].Path);
+        UNet2DConditionModel? unet = null;
+        try
+        {
+            unet = UNet2DConditionModel.Load(folder["unet"].Path);
+            var movq = VQModel.Load(folder["movq"].Path);
+            return new DecoderPipeline(folder.Path, tokenizer, textEncoder, unet, movq, scheduler, ddpm);
+        }
+        catch
+        {
+            textEncoder.Dispose();
+            unet?.Dispose();
+            throw;
+        }
     }
 
+    /// <summary>The scheduler a decode runs: the one place a <see cref="DecoderSchedulerKind"/> becomes a scheduler.</summary>
     public IScheduler CreateScheduler(DecoderSchedulerKind kind = DecoderSchedulerKind.Default)
     {
         var config = kind switch
@@ -113,7 +93,7 @@ public sealed class DecoderPipeline : IDisposable
     public DecoderConditioning Encode(TokenBatch tokens, Action<string, Tensor>? trace = null)
     {
         var output = TextEncoder.Forward(tokens.InputIds, tokens.AttentionMask, trace);
-        PriorPipeline.RequireFinite(output.LastHiddenState, "the MultilingualCLIP text encoder");
+        StageTensors.RequireFinite(output.LastHiddenState, "the MultilingualCLIP text encoder");
         return new DecoderConditioning(output.PromptEmbeds, output.LastHiddenState);
     }
 
@@ -128,131 +108,135 @@ public sealed class DecoderPipeline : IDisposable
 
     /// <summary>
     /// KandinskyPipeline.__call__: one image per image-embedding row, the rows shared out evenly over the prompts;
-    /// <paramref name="negatives"/> are the negative prompts' MCLIP ("" by default). Returns the steps and the MoVQ output.
+    /// the negatives are the negative prompts' MCLIP ("" by default). Returns the steps and the MoVQ output.
     /// </summary>
-    public DecoderOutput Text2Img(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
-        int steps, float guidanceScale, int height, int width, INoiseSource noise, Tensor? latents = null,
-        DecoderSchedulerKind schedulerKind = DecoderSchedulerKind.Default, StageCallbacks<DecoderStep>? callbacks = null, Action<string, Tensor>? trace = null)
+    public DecoderOutput Text2Img(DecoderInputs inputs, DecodeOptions options)
     {
-        var (lh, lw) = LatentSize(height, width);
-        var scheduler = CreateScheduler(schedulerKind);
-        scheduler.SetTimesteps(steps);
-        trace?.Invoke("decoder.timesteps", PriorPipeline.IntTensor(scheduler.Timesteps.ToArray()));
-        using var start = StartLatents(noise, latents, imageEmbeds.Size(0), lh, lw, scheduler.InitNoiseSigma);
-        return Finish(prompts, negatives, imageEmbeds, negativeImageEmbeds, start, scheduler.Timesteps.ToArray(), scheduler, guidanceScale, noise,
-            null, callbacks, trace);
+        options.Validate();
+        var (lh, lw) = LatentSize(options.Height ?? DefaultImageSize, options.Width ?? DefaultImageSize);
+        var scheduler = CreateScheduler(options.Scheduler);
+        scheduler.SetTimesteps(options.Steps);
+        options.Trace?.Invoke("decoder.timesteps", StageTensors.IntTensor(scheduler.Timesteps.ToArray()));
+        var noise = options.NoiseSource();
+        using var start = StartLatents(noise, options.Latents, inputs.Rows, lh, lw, scheduler.InitNoiseSigma);
+        return Finish(inputs, start, scheduler.Timesteps.ToArray(), scheduler, options, noise, null);
     }
 
     /// <summary>
     /// KandinskyImg2ImgPipeline: <paramref name="preparedImage"/> ([1, 3, H, W] in −1…1) is MoVQ-encoded, noised with
-    /// the pipeline's own schedule to t = int(1000·strength) − 2, then denoised over the remaining DDIM timesteps.
+    /// the pipeline's own schedule to t = int(1000·strength) − 2, then denoised over the remaining timesteps.
     /// </summary>
-    public DecoderOutput Img2Img(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
-        Tensor preparedImage, float strength, int steps, float guidanceScale, INoiseSource noise, StageCallbacks<DecoderStep>? callbacks = null,
-        Action<string, Tensor>? trace = null)
+    public DecoderOutput Img2Img(DecoderInputs inputs, Tensor preparedImage, float strength, DecodeOptions options)
     {
+        options.Validate();
         if (strength is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(strength), strength, "Img2Img: strength must be in (0, 1].");
+        var trace = options.Trace;
         var (lh, lw) = LatentSize(preparedImage.Size(2), preparedImage.Size(3));
-        int rows = imageEmbeds.Size(0);
+        int rows = inputs.Rows;
         trace?.Invoke("decoder.prepared_image", preparedImage);
-        using var encoded = EncodeImage(preparedImage);                                   // [1, 4, h, w]
+        using var encoded = EncodeImage(preparedImage);                                   // [1, C, h, w]
         trace?.Invoke("decoder.encoded_latents", encoded);
         if (encoded.Size(2) != lh || encoded.Size(3) != lw)
             throw new ArgumentException($"Img2Img: the encoded image has {encoded.Size(2)}x{encoded.Size(3)} latents but the size needs {lh}x{lw}; use a height and width that are multiples of {MovqScaleFactor * MovqScaleFactor}.");
         using var batch = encoded.Expand(rows, encoded.Size(1), lh, lw);
-        var scheduler = CreateScheduler(DecoderSchedulerKind.Ddim);
-        scheduler.SetTimesteps(steps);
-        var timesteps = Img2ImgStart.RemainingTimesteps(scheduler, steps, strength);
+        var scheduler = CreateScheduler(ImageToImageScheduler(options.Scheduler));
+        scheduler.SetTimesteps(options.Steps);
+        var timesteps = Img2ImgStart.RemainingTimesteps(scheduler, options.Steps, strength);
         int latentTimestep = Img2ImgStart.LatentTimestep(scheduler.Config.NumTrainTimesteps, strength);
+        var noise = options.NoiseSource();
         using var draw = noise.Next("the img2img start noise", rows, encoded.Size(1), lh, lw);
         using var start = Img2ImgStart.AddNoise(batch, draw, Enumerable.Repeat(latentTimestep, rows).ToArray());
         trace?.Invoke("decoder.noisy_latents", start);
-        return Finish(prompts, negatives, imageEmbeds, negativeImageEmbeds, start, timesteps, scheduler, guidanceScale, noise, null, callbacks, trace);
+        return Finish(inputs, start, timesteps, scheduler, options, noise, null);
     }
 
     /// <summary>
     /// KandinskyInpaintPipeline (9-channel UNet): <paramref name="mask"/> is [H, W] with 1 = repaint; the kept part of
     /// the MoVQ-encoded image and the eroded latent mask join the UNet input at every step.
     /// </summary>
-    public DecoderOutput Inpaint(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds,
-        Tensor preparedImage, ReadOnlySpan<float> mask, int steps, float guidanceScale, INoiseSource noise, Tensor? latents = null,
-        StageCallbacks<DecoderStep>? callbacks = null, Action<string, Tensor>? trace = null)
+    public DecoderOutput Inpaint(DecoderInputs inputs, Tensor preparedImage, ReadOnlySpan<float> mask, DecodeOptions options)
     {
+        options.Validate();
         int expected = LatentChannels * 2 + 1;
         if (Unet.Config.InChannels != expected)
             throw new InvalidOperationException($"Inpaint needs the inpainting UNet (in_channels {expected}); this decoder's UNet has in_channels {Unet.Config.InChannels}.");
-        int h = preparedImage.Size(2), w = preparedImage.Size(3), rows = imageEmbeds.Size(0);
+        int h = preparedImage.Size(2), w = preparedImage.Size(3), rows = inputs.Rows;
         var (lh, lw) = LatentSize(h, w);
-        trace?.Invoke("decoder.prepared_image", preparedImage);
-        using var encoded = EncodeImage(preparedImage);                                   // [1, 4, h', w']
+        options.Trace?.Invoke("decoder.prepared_image", preparedImage);
+        using var encoded = EncodeImage(preparedImage);                                   // [1, C, h', w']
         using var keep = ImagePreparation.PrepareMask(mask, h, w, encoded.Size(2), encoded.Size(3));   // [1, 1, h', w']
         using var masked = F.Mul(encoded, keep);
         using var maskedRows = masked.Expand(rows, masked.Size(1), masked.Size(2), masked.Size(3));
         using var keepRows = keep.Expand(rows, 1, keep.Size(2), keep.Size(3));
         using var inpaint = new InpaintInputs(maskedRows.Contiguous().Clone(), keepRows.Contiguous().Clone());
-        var scheduler = CreateScheduler(DecoderSchedulerKind.Ddim);
-        scheduler.SetTimesteps(steps);
-        using var start = StartLatents(noise, latents, rows, lh, lw, scheduler.InitNoiseSigma);
-        return Finish(prompts, negatives, imageEmbeds, negativeImageEmbeds, start, scheduler.Timesteps.ToArray(), scheduler, guidanceScale, noise,
-            inpaint, callbacks, trace);
+        var scheduler = CreateScheduler(ImageToImageScheduler(options.Scheduler));
+        scheduler.SetTimesteps(options.Steps);
+        var noise = options.NoiseSource();
+        using var start = StartLatents(noise, options.Latents, rows, lh, lw, scheduler.InitNoiseSigma);
+        return Finish(inputs, start, scheduler.Timesteps.ToArray(), scheduler, options, noise, inpaint);
     }
 
-    DecoderOutput Finish(DecoderConditioning prompts, DecoderConditioning negatives, Tensor imageEmbeds, Tensor negativeImageEmbeds, Tensor start,
-        IReadOnlyList<int> timesteps, IScheduler scheduler, float guidanceScale, INoiseSource noise, InpaintInputs? inpaint,
-        StageCallbacks<DecoderStep>? callbacks, Action<string, Tensor>? trace)
+    /// <summary>The img2img and inpainting pipelines of diffusers run DDIM; an explicit choice is honoured.</summary>
+    static DecoderSchedulerKind ImageToImageScheduler(DecoderSchedulerKind kind) => kind == DecoderSchedulerKind.Default ? DecoderSchedulerKind.Ddim : kind;
+
+    DecoderOutput Finish(DecoderInputs inputs, Tensor start, IReadOnlyList<int> timesteps, IScheduler scheduler, DecodeOptions options, INoiseSource noise,
+        InpaintInputs? inpaint)
     {
-        int rows = imageEmbeds.Size(0);
-        if (negativeImageEmbeds.Size(0) != rows)
-            throw new ArgumentException($"Decoder: {rows} image embedding rows but {negativeImageEmbeds.Size(0)} negative rows.");
-        if (rows % prompts.Rows != 0)
-            throw new ArgumentException($"Decoder: {rows} image embedding rows cannot be shared out over {prompts.Rows} prompts.");
-        var rowPrompts = Enumerable.Range(0, rows).Select(r => r / (rows / prompts.Rows)).ToArray();
-        using var cond = prompts.SelectRows(rowPrompts);
-        using var uncond = negatives.SelectRows(rowPrompts);
-        var run = Denoise(cond, uncond, imageEmbeds, negativeImageEmbeds, start, timesteps, scheduler, guidanceScale, noise, inpaint, callbacks, trace);
+        int rows = inputs.Rows, prompts = inputs.Prompts.Rows;
+        if (inputs.NegativeImageEmbeds.Size(0) != rows)
+            throw new ArgumentException($"Decoder: {rows} image embedding rows but {inputs.NegativeImageEmbeds.Size(0)} negative rows.");
+        if (rows % prompts != 0)
+            throw new ArgumentException($"Decoder: {rows} image embedding rows cannot be shared out over {prompts} prompts.");
+        var rowPrompts = Enumerable.Range(0, rows).Select(r => r / (rows / prompts)).ToArray();
+        using var cond = inputs.Prompts.SelectRows(rowPrompts);
+        using var uncond = inputs.Negatives.SelectRows(rowPrompts);
+        var run = Denoise(new DecoderInputs(cond, uncond, inputs.ImageEmbeds, inputs.NegativeImageEmbeds), start, timesteps, scheduler, options, noise, inpaint);
         using (run.Latents)
         {
-            var raw = DecodeLatents(run.Latents, trace);
-            if (trace != null)
+            var raw = DecodeLatents(run.Latents, options.Trace);
+            if (options.Trace is { } trace)
             {
                 using var unit = ImagePreparation.ToUnitNhwc(raw);
                 trace("out.image_np", unit);
             }
-            return new DecoderOutput(run.Timesteps, run.Steps, raw, rowPrompts, scheduler.GetType().Name.Replace("Scheduler", "", StringComparison.Ordinal).ToUpperInvariant());
+            return new DecoderOutput(run.Timesteps, run.Steps, raw, rowPrompts, SchedulerName(scheduler.Config));
         }
     }
 
-    static Tensor StartLatents(INoiseSource noise, Tensor? latents, int rows, int lh, int lw, float sigma)
+    /// <summary>The scheduler's name as its config gives it, without the suffix: "DDIM", "DDPM".</summary>
+    static string SchedulerName(SchedulerConfig config) => config.ClassName.Replace("Scheduler", "", StringComparison.Ordinal);
+
+    Tensor StartLatents(INoiseSource noise, Tensor? latents, int rows, int lh, int lw, float sigma)
     {
+        int channels = LatentChannels;
         if (latents != null)
         {
-            if (!latents.Shape.SequenceEqual([rows, 4, lh, lw]))
-                throw new ArgumentException($"Decoder: unexpected latents shape, got {latents.ShapeString}, expected [{rows}, 4, {lh}, {lw}].");
+            if (!latents.Shape.SequenceEqual([rows, channels, lh, lw]))
+                throw new ArgumentException($"Decoder: unexpected latents shape, got {latents.ShapeString}, expected [{rows}, {channels}, {lh}, {lw}].");
             return F.Mul(latents, sigma);
         }
-        using var drawn = noise.Next("the decoder's initial latents", rows, 4, lh, lw);
+        using var drawn = noise.Next("the decoder's initial latents", rows, channels, lh, lw);
         return F.Mul(drawn, sigma);
     }
 
     /// <summary>
-    /// The decoder loop (KandinskyPipeline.__call__): CFG batches [negative, positive]; the UNet's noise channels
+    /// The decoder loop (KandinskyPipeline.__call__) over rows already matched to their prompts: CFG batches [negative, positive]; the UNet's noise channels
     /// guided, the conditional variance re-attached; DDIM gets the 4 noise channels, a learned-range DDPM all 8.
     /// Without guidance (g ≤ 1) the UNet runs on the conditional rows alone.
     /// </summary>
-    public DecoderRun Denoise(DecoderConditioning cond, DecoderConditioning? uncond, Tensor imageEmbeds, Tensor? negativeImageEmbeds,
-        Tensor startLatents, IReadOnlyList<int> timesteps, IScheduler scheduler, float guidanceScale, INoiseSource noise,
-        InpaintInputs? inpaint = null, StageCallbacks<DecoderStep>? callbacks = null, Action<string, Tensor>? trace = null)
+    DecoderRun Denoise(DecoderInputs rowInputs, Tensor startLatents, IReadOnlyList<int> timesteps, IScheduler scheduler, DecodeOptions options,
+        INoiseSource noise, InpaintInputs? inpaint)
     {
+        var (cond, uncond, imageEmbeds, negativeImageEmbeds) = rowInputs;
+        var (guidanceScale, callbacks, trace) = (options.GuidanceScale, options.Callbacks, options.Trace);
         bool cfg = guidanceScale > 1f;
         int rows = cond.Rows;
-        if (cfg && (uncond == null || negativeImageEmbeds == null))
-            throw new ArgumentException($"Decoder: guidance {guidanceScale} needs the negative text conditioning and negative image embeddings.");
         if (imageEmbeds.Size(0) != rows || startLatents.Size(0) != rows)
             throw new ArgumentException($"Decoder: {rows} text rows, but image_embeds {imageEmbeds.ShapeString} and latents {startLatents.ShapeString}.");
 
-        using var hidden = cfg ? F.Cat([uncond!.HiddenStates, cond.HiddenStates], 0) : cond.HiddenStates.Alias();
-        using var textEmbeds = cfg ? F.Cat([uncond!.PromptEmbeds, cond.PromptEmbeds], 0) : cond.PromptEmbeds.Alias();
-        using var images = cfg ? F.Cat([negativeImageEmbeds!, imageEmbeds], 0) : imageEmbeds.Alias();
+        using var hidden = cfg ? F.Cat([uncond.HiddenStates, cond.HiddenStates], 0) : cond.HiddenStates.Alias();
+        using var textEmbeds = cfg ? F.Cat([uncond.PromptEmbeds, cond.PromptEmbeds], 0) : cond.PromptEmbeds.Alias();
+        using var images = cfg ? F.Cat([negativeImageEmbeds, imageEmbeds], 0) : imageEmbeds.Alias();
         using var extra = inpaint == null ? null : InpaintChannels(inpaint, cfg);
         bool learnedVariance = scheduler.Config.VarianceType is "learned" or "learned_range";
         int latentChannels = startLatents.Size(1);
@@ -267,7 +251,7 @@ public sealed class DecoderPipeline : IDisposable
                 int t = timesteps[i];
                 var name = $"decoder.step.{i}";
                 trace?.Invoke($"{name}.latents", x);
-                trace?.Invoke($"{name}.timestep", PriorPipeline.IntTensor([t]));
+                trace?.Invoke($"{name}.timestep", StageTensors.IntTensor([t]));
                 using var doubled = cfg ? F.Cat([x, x], 0) : x.Alias();
                 using var sample = extra == null ? doubled.Alias() : F.Cat([doubled, extra], 1);
                 trace?.Invoke($"{name}.unet_sample", sample);
@@ -283,7 +267,7 @@ public sealed class DecoderPipeline : IDisposable
                 using var stepped = scheduler.Step(modelOutput, t, x, stepNoise);
                 var next = stepped.PrevSample.Clone();
                 trace?.Invoke($"{name}.prev_latents", next);
-                PriorPipeline.RequireFinite(next, $"decoder step {i} (t = {t})");
+                StageTensors.RequireFinite(next, $"decoder step {i} (t = {t})");
                 var record = new DecoderStep(i, t, x, guidedNoise.Clone(), stepped.PredOriginalSample.Clone(), next);
                 records.Add(record);
                 x = next;
@@ -336,7 +320,7 @@ public sealed class DecoderPipeline : IDisposable
         trace?.Invoke("decoder.movq.latents_in", latents);
         var images = Movq.Decode(latents, forceNotQuantize: true);
         trace?.Invoke("decoder.movq.decoded", images);
-        PriorPipeline.RequireFinite(images, "the MoVQ decoder");
+        StageTensors.RequireFinite(images, "the MoVQ decoder");
         return images;
     }
 
@@ -348,26 +332,5 @@ public sealed class DecoderPipeline : IDisposable
         TextEncoder.Dispose();
         Unet.Dispose();
         Movq.Dispose();
-    }
-}
-
-/// <summary>A decoder run: the steps, the raw MoVQ output [R, 3, H, W], which prompt each row used, and the scheduler's name.</summary>
-public sealed record DecoderOutput(IReadOnlyList<int> Timesteps, IReadOnlyList<DecoderStep> Steps, Tensor RawImages, int[] RowPrompts, string Scheduler);
-
-/// <summary>The raw outcome of <see cref="DecoderPipeline.Denoise"/>.</summary>
-public sealed record DecoderRun(IReadOnlyList<int> Timesteps, IReadOnlyList<DecoderStep> Steps, Tensor Latents);
-
-/// <summary>
-/// One decoder step: latents in [R, 4, h, w], the guided noise prediction, the scheduler's predicted clean latents
-/// (x0, what previews show) and the latents after the step.
-/// </summary>
-public sealed record DecoderStep(int Index, int Timestep, Tensor Latents, Tensor GuidedNoise, Tensor PredOriginal, Tensor PrevLatents) : IStageStep, IDisposable
-{
-    public void Dispose()
-    {
-        Latents.Dispose();
-        GuidedNoise.Dispose();
-        PredOriginal.Dispose();
-        PrevLatents.Dispose();
     }
 }

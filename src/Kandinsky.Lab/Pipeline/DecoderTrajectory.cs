@@ -4,22 +4,22 @@ using Kandinsky.Lab.Tensors.Imaging;
 
 namespace Kandinsky.Lab.Pipeline;
 
-/// <summary>The settings a decoder run used.</summary>
-public sealed record DecoderSettings(int Steps, float GuidanceScale, ulong? Seed, int Width, int Height, int LatentHeight, int LatentWidth,
-    string Scheduler, bool LatentsGiven, string Mode);
+/// <summary>What a decoder run was besides its options: the mode, the scheduler that ran, the latent size and whether the latents were given.</summary>
+public sealed record DecoderRunInfo(string Mode, string Scheduler, int LatentHeight, int LatentWidth, bool LatentsGiven);
 
 /// <summary>
 /// Stage 3: the decoder's walk from latent noise to pixels. Keeps every step (latents, guided noise
 /// prediction, predicted clean latents x0, a cheap preview of x0), the raw MoVQ output [B, 3, H, W] and the
-/// final 8-bit images.
+/// final 8-bit images. Notebooks show it through the formatting layer's view of this type.
 /// </summary>
 [TypeFormatterSource(typeof(LabFormatterSource))]
-public sealed class DecoderTrajectory : IRichDisplay, IDisposable
+public sealed class DecoderTrajectory : IDisposable
 {
-    internal DecoderTrajectory(DecoderSettings settings, IReadOnlyList<string> labels, IReadOnlyList<int> timesteps, IReadOnlyList<DecoderStep> steps,
+    internal DecoderTrajectory(DecodeOptions options, DecoderRunInfo run, IReadOnlyList<string> labels, IReadOnlyList<int> timesteps, IReadOnlyList<DecoderStep> steps,
         IReadOnlyList<IReadOnlyList<Image>> previews, Tensor rawImages, IReadOnlyList<Image> images)
     {
-        Settings = settings;
+        Options = options;
+        Run = run;
         Labels = labels;
         Timesteps = timesteps;
         Steps = steps;
@@ -28,7 +28,9 @@ public sealed class DecoderTrajectory : IRichDisplay, IDisposable
         Images = images;
     }
 
-    public DecoderSettings Settings { get; }
+    /// <summary>The settings the run used (its seed, and the image size it produced): what reproduces it.</summary>
+    public DecodeOptions Options { get; }
+    public DecoderRunInfo Run { get; }
     /// <summary>What each image is (its prompt).</summary>
     public IReadOnlyList<string> Labels { get; }
     public IReadOnlyList<int> Timesteps { get; }
@@ -40,10 +42,11 @@ public sealed class DecoderTrajectory : IRichDisplay, IDisposable
     public IReadOnlyList<Image> Images { get; }
 
     public override string ToString() =>
-        $"DecoderTrajectory: {Steps.Count} {Settings.Scheduler} steps, guidance {Settings.GuidanceScale}, seed {Settings.Seed?.ToString() ?? "(given latents)"}, " +
-        $"{Images.Count} image(s) {Settings.Width}x{Settings.Height} (latents {Settings.LatentHeight}x{Settings.LatentWidth})";
+        $"DecoderTrajectory: {Run.Mode}, {Steps.Count} {Run.Scheduler} steps, guidance {Options.GuidanceScale}, {SeedText}, " +
+        $"{Images.Count} image(s) {Options.Width}x{Options.Height} (latents {Run.LatentHeight}x{Run.LatentWidth})";
 
-    public string ToHtml() => Visuals.DecoderTrajectoryView.Render(this);
+    /// <summary>"seed 42", "given latents, seed 42", or "recorded noise".</summary>
+    public string SeedText => (Run.LatentsGiven ? "given latents, " : "") + (Options.Seed is ulong s ? $"seed {s}" : "recorded noise");
 
     public void Dispose()
     {
@@ -54,7 +57,7 @@ public sealed class DecoderTrajectory : IRichDisplay, IDisposable
 
 /// <summary>All three stages of one text-to-image run.</summary>
 [TypeFormatterSource(typeof(LabFormatterSource))]
-public sealed class GenerationResult(TextEncoding text, PriorTrajectory prior, DecoderTrajectory decoder) : IRichDisplay, IDisposable
+public sealed class GenerationResult(TextEncoding text, PriorTrajectory prior, DecoderTrajectory decoder) : IDisposable
 {
     public TextEncoding Text { get; } = text;
     public PriorTrajectory Prior { get; } = prior;
@@ -62,8 +65,6 @@ public sealed class GenerationResult(TextEncoding text, PriorTrajectory prior, D
     public IReadOnlyList<Image> Images => Decoder.Images;
 
     public override string ToString() => $"{Text}\n{Prior}\n{Decoder}";
-
-    public string ToHtml() => Text.ToHtml() + Prior.ToHtml() + Decoder.ToHtml();
 
     public void Dispose()
     {

@@ -9,7 +9,7 @@ namespace Kandinsky.Lab.Pipeline;
 /// Rows carry labels (the prompt, "zero image", a file name …) for plots. Immutable; arithmetic returns new values.
 /// </summary>
 [TypeFormatterSource(typeof(LabFormatterSource))]
-public sealed class ImageEmbedding : IRichDisplay, IDisposable
+public sealed class ImageEmbedding : IDisposable
 {
     public ImageEmbedding(Tensor embeddings, IReadOnlyList<string> labels)
     {
@@ -95,8 +95,6 @@ public sealed class ImageEmbedding : IRichDisplay, IDisposable
         for (int i = 0; i < Count; i++) sb.Append($"\n  [{i}] {Labels[i]}  |e| = {Norm(i):0.###}");
         return sb.ToString();
     }
-
-    public string ToHtml() => Visuals.EmbeddingView.Render(this);
 
     public void Dispose() => Tensor.Dispose();
 }

@@ -1,3 +1,4 @@
+using Kandinsky.Lab.Models.Prior;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.Imaging;
 
@@ -8,110 +9,85 @@ public sealed partial class KandinskyLab
     // ---- stage 2: prior ---------------------------------------------------------------------------
 
     /// <summary>
-    /// Runs the prior on <paramref name="text"/> (KandinskyPriorPipeline): <paramref name="steps"/> UnCLIP steps,
-    /// classifier-free guidance against "" when <paramref name="guidanceScale"/> &gt; 1. The noise comes from
-    /// <paramref name="seed"/> through <see cref="TorchGenerator"/> (the same draws as diffusers on CPU), or the
-    /// initial <paramref name="latents"/> are given. A random seed is chosen (and recorded) when neither is.
+    /// Runs the prior on <paramref name="text"/> (KandinskyPriorPipeline) as <paramref name="options"/> say (default:
+    /// 25 UnCLIP steps, guidance 4 against ""). The noise comes from the seed through <see cref="TorchGenerator"/>
+    /// (the same draws as diffusers on CPU); without a seed or a noise source a random seed is chosen and recorded.
     /// </summary>
-    public PriorTrajectory Prior(TextEncoding text, int steps = 25, float guidanceScale = 4f, ulong? seed = null, Tensor? latents = null,
-        int imagesPerPrompt = 1, Action<PriorStep>? onStep = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    public PriorTrajectory Prior(TextEncoding text, PriorOptions? options = null)
     {
-        var usedSeed = latents == null ? seed ?? RandomSeed() : seed;
-        return Prior(text, steps, guidanceScale, new GeneratorNoise(usedSeed ?? 0), usedSeed, latents, imagesPerPrompt,
-            new StageCallbacks<PriorStep>("prior") { OnStep = onStep, Progress = progress, CancellationToken = cancellationToken });
-    }
-
-    /// <summary>The prior with an explicit noise source (recorded noise for parity, a shared generator for <see cref="Generate"/>).</summary>
-    public PriorTrajectory Prior(TextEncoding text, int steps, float guidanceScale, INoiseSource noise, ulong? seed = null, Tensor? latents = null,
-        int imagesPerPrompt = 1, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
-    {
-        var output = PriorPipeline.Run(text.Clip, text.ClipNegative, text.ClipEmpty, steps, guidanceScale, noise, latents, imagesPerPrompt, callbacks, trace);
+        options = WithSeed(options ?? new PriorOptions());
+        var output = PriorPipeline.Run(text.Clip, text.ClipNegative, text.ClipEmpty, options);
         StageDone();
-        var labels = output.PromptRows.Select(i => text.Prompts[i]).ToList();
-        var rowLabels = text.NegativePrompts == null ? labels : labels.Concat(output.PromptRows.Select(i => text.NegativePrompts[i])).ToList();
-        var negativeLabels = text.NegativePrompts == null ? labels.Select(_ => "zero image").ToList() : output.PromptRows.Select(i => $"negative: {text.NegativePrompts[i]}").ToList();
-        return new PriorTrajectory(new PriorSettings(steps, guidanceScale, seed, imagesPerPrompt, latents != null), rowLabels, output.Timesteps, output.Steps,
+        var labels = output.RowPrompts.Select(i => text.Prompts[i]).ToList();
+        var rowLabels = text.NegativePrompts == null ? labels : labels.Concat(output.RowPrompts.Select(i => text.NegativePrompts[i])).ToList();
+        var negativeLabels = text.NegativePrompts == null ? labels.Select(_ => "zero image").ToList() : output.RowPrompts.Select(i => $"negative: {text.NegativePrompts[i]}").ToList();
+        return new PriorTrajectory(options.Settings(), options.Latents != null, rowLabels, output.Timesteps, output.Steps,
             new ImageEmbedding(output.ImageEmbeds, labels), new ImageEmbedding(output.NegativeImageEmbeds, negativeLabels),
-            new ImageEmbedding(output.PromptTextEmbeds, labels.Select(l => $"text: {l}").ToList()), Visuals.PriorLatentSpace.Of(this));
+            new ImageEmbedding(output.PromptTextEmbeds, labels.Select(l => $"text: {l}").ToList()), PriorLatentSpace.Of(PriorPipeline.Prior));
     }
 
     // ---- stage 3: decoder -------------------------------------------------------------------------
 
     /// <summary>
-    /// Decodes the prior's image embeddings with the text (KandinskyPipeline): <paramref name="steps"/> scheduler
-    /// steps with guidance against the negative text and the chosen negative image embedding, then MoVQ. Sizes are
-    /// rounded up as get_new_h_w does; the default size is the model's own (512 for Kandinsky 2.1).
+    /// Decodes the prior's image embeddings with the text (KandinskyPipeline) as <paramref name="options"/> say
+    /// (default: 100 steps of the folder's scheduler, guidance 4 against the negative text and the prior's negative
+    /// embedding, the model's own size), then MoVQ.
     /// </summary>
-    public DecoderTrajectory Decode(PriorTrajectory prior, TextEncoding text, int steps = 100, float guidanceScale = 4f, ulong? seed = null,
-        int? width = null, int? height = null, Tensor? latents = null, NegativeEmbeddingChoice negative = NegativeEmbeddingChoice.FromPrior,
-        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false,
-        Action<DecoderStep>? onStep = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        using var zero = negative == NegativeEmbeddingChoice.ZeroImage ? ZeroImageEmbedding(prior.ImageEmbeds.Count) : null;
-        return Decode(prior.ImageEmbeds, zero ?? prior.NegativeImageEmbeds, text, steps, guidanceScale, seed, width, height, latents, scheduler,
-            decodePreviews, onStep, progress, cancellationToken);
-    }
+    public DecoderTrajectory Decode(PriorTrajectory prior, TextEncoding text, DecodeOptions? options = null) =>
+        Decode(prior.ImageEmbeds, prior.NegativeImageEmbeds, text, options);
 
     /// <summary>Decodes given image embeddings (from the prior, an image, a mix …) with the text; one image per embedding row.</summary>
-    public DecoderTrajectory Decode(ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text, int steps = 100,
-        float guidanceScale = 4f, ulong? seed = null, int? width = null, int? height = null, Tensor? latents = null,
-        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false,
-        Action<DecoderStep>? onStep = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    public DecoderTrajectory Decode(ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text, DecodeOptions? options = null)
     {
-        var usedSeed = latents == null ? seed ?? RandomSeed() : seed;
-        return Decode(imageEmbeds, negativeImageEmbeds, text, steps, guidanceScale, new GeneratorNoise(usedSeed ?? 0), usedSeed, width, height, latents,
-            scheduler, decodePreviews, new StageCallbacks<DecoderStep>("decoder") { OnStep = onStep, Progress = progress, CancellationToken = cancellationToken });
-    }
-
-    /// <summary>The decoder with an explicit noise source.</summary>
-    public DecoderTrajectory Decode(ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text, int steps, float guidanceScale,
-        INoiseSource noise, ulong? seed = null, int? width = null, int? height = null, Tensor? latents = null,
-        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false, StageCallbacks<DecoderStep>? callbacks = null,
-        Action<string, Tensor>? trace = null)
-    {
-        int w = width ?? DefaultImageSize, h = height ?? DefaultImageSize;
-        var output = DecoderPipeline.Text2Img(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor, steps, guidanceScale, h, w,
-            noise, latents, scheduler, callbacks, trace);
-        return Trajectory(output, text, guidanceScale, seed, latents != null, "text2img", steps, decodePreviews);
+        options = WithSeed(options ?? new DecodeOptions());
+        using var zero = NegativeOverride(options, imageEmbeds.Count);
+        var output = DecoderPipeline.Text2Img(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), options);
+        return Trajectory(output, text, options, "text2img");
     }
 
     /// <summary>
     /// Image-to-image (KandinskyImg2ImgPipeline): the image is resized to the output size, MoVQ-encoded, noised as far
-    /// as <paramref name="strength"/> says and denoised over the remaining DDIM steps with the text and embeddings.
+    /// as <paramref name="strength"/> says and denoised over the remaining steps with the text and embeddings.
     /// </summary>
-    public DecoderTrajectory Img2Img(Image image, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text, float strength = 0.3f,
-        int steps = 100, float guidanceScale = 4f, ulong? seed = null, int? width = null, int? height = null, bool decodePreviews = false,
-        StageCallbacks<DecoderStep>? callbacks = null)
+    public DecoderTrajectory Img2Img(Image image, float strength, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text,
+        DecodeOptions? options = null)
     {
-        var usedSeed = seed ?? RandomSeed();
-        int w = width ?? DefaultImageSize, h = height ?? DefaultImageSize;
-        using var prepared = ImagePreparation.PrepareImage(image, h, w);
-        var output = DecoderPipeline.Img2Img(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor, prepared, strength, steps,
-            guidanceScale, new GeneratorNoise(usedSeed), callbacks);
-        return Trajectory(output, text, guidanceScale, usedSeed, false, $"img2img (strength {strength})", steps, decodePreviews);
+        options = WithSeed(options ?? new DecodeOptions());
+        using var zero = NegativeOverride(options, imageEmbeds.Count);
+        using var prepared = ImagePreparation.PrepareImage(image, options.Height ?? DefaultImageSize, options.Width ?? DefaultImageSize);
+        var output = DecoderPipeline.Img2Img(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), prepared, strength, options);
+        return Trajectory(output, text, options, $"img2img (strength {strength})");
     }
 
-    /// <summary>Inpainting (needs the 9-channel inpaint UNet): <paramref name="mask"/> is [H, W] with 1 = repaint.</summary>
+    /// <summary>Inpainting (needs the 9-channel inpaint UNet): <paramref name="mask"/> is [H, W] with 1 = repaint; the image keeps its size.</summary>
     public DecoderTrajectory Inpaint(Image image, float[] mask, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds, TextEncoding text,
-        int steps = 100, float guidanceScale = 4f, ulong? seed = null, bool decodePreviews = false, StageCallbacks<DecoderStep>? callbacks = null)
+        DecodeOptions? options = null)
     {
-        var usedSeed = seed ?? RandomSeed();
+        options = WithSeed(options ?? new DecodeOptions());
+        using var zero = NegativeOverride(options, imageEmbeds.Count);
         using var prepared = image.ToTensor();
-        var output = DecoderPipeline.Inpaint(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor, prepared, mask, steps,
-            guidanceScale, new GeneratorNoise(usedSeed), null, callbacks);
-        return Trajectory(output, text, guidanceScale, usedSeed, false, "inpaint", steps, decodePreviews);
+        var output = DecoderPipeline.Inpaint(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), prepared, mask, options);
+        return Trajectory(output, text, options, "inpaint");
     }
 
-    DecoderTrajectory Trajectory(DecoderOutput output, TextEncoding text, float guidanceScale, ulong? seed, bool latentsGiven, string mode, int steps, bool decodePreviews)
+    static DecoderInputs Inputs(TextEncoding text, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds) =>
+        new(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor);
+
+    /// <summary>The zero-image embedding when the options choose it over the given negative, else null.</summary>
+    ImageEmbedding? NegativeOverride(DecodeOptions options, int rows) =>
+        options.NegativeEmbedding == NegativeEmbeddingChoice.ZeroImage ? ZeroImageEmbedding(rows) : null;
+
+    DecoderTrajectory Trajectory(DecoderOutput output, TextEncoding text, DecodeOptions options, string mode)
     {
         int rows = output.RawImages.Size(0), scale = DecoderPipeline.MovqScaleFactor;
         int height = output.RawImages.Size(2), width = output.RawImages.Size(3);
-        var settings = new DecoderSettings(steps, guidanceScale, seed, width, height, height / scale, width / scale, output.Scheduler, latentsGiven, mode);
+        var settings = options.Settings() with { Width = width, Height = height };
+        var run = new DecoderRunInfo(mode, output.Scheduler, height / scale, width / scale, options.Latents != null);
         var images = Enumerable.Range(0, rows).Select(i => Image.FromTensor(output.RawImages, i)).ToList();
-        var previews = output.Steps.Select(s => (IReadOnlyList<Image>)Enumerable.Range(0, rows).Select(i => Preview(s.PredOriginal, i, scale, decodePreviews)).ToList()).ToList();
+        var previews = output.Steps.Select(s => (IReadOnlyList<Image>)Enumerable.Range(0, rows).Select(i => Preview(s.PredOriginal, i, scale, options.DecodePreviews)).ToList()).ToList();
         var labels = output.RowPrompts.Select(p => text.Prompts[p]).ToList();
         StageDone();
-        return new DecoderTrajectory(settings, labels, output.Timesteps, output.Steps, previews, output.RawImages, images);
+        return new DecoderTrajectory(settings, run, labels, output.Timesteps, output.Steps, previews, output.RawImages, images);
     }
 
     /// <summary>A picture of a decoder step's predicted clean latents (for a per-step callback): cheap, or MoVQ-decoded.</summary>
@@ -128,40 +104,39 @@ public sealed partial class KandinskyLab
     // ---- all three ----------------------------------------------------------------------------------
 
     /// <summary>
-    /// Text → image embedding → image in one call (KandinskyCombinedPipeline). With a seed, one generator feeds the
-    /// prior and then the decoder, as the combined pipeline shares its generator.
+    /// Text → image embedding → image in one call (KandinskyCombinedPipeline). One generator feeds the prior and then
+    /// the decoder, as the combined pipeline shares its generator: its seed is the one either options give (they
+    /// must agree), else a random one, recorded in both stages' results.
     /// </summary>
-    public GenerationResult Generate(string prompt, string? negativePrompt = null, int priorSteps = 25, int steps = 100, float guidanceScale = 4f,
-        float priorGuidanceScale = 4f, ulong? seed = null, int? width = null, int? height = null, int imagesPerPrompt = 1,
-        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false,
-        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Generate([prompt], negativePrompt == null ? null : [negativePrompt], priorSteps, steps, guidanceScale, priorGuidanceScale, seed, width, height,
-            imagesPerPrompt, scheduler, decodePreviews, progress, cancellationToken);
+    public GenerationResult Generate(string prompt, PriorOptions? prior = null, DecodeOptions? decode = null, string? negativePrompt = null) =>
+        Generate([prompt], prior, decode, negativePrompt == null ? null : [negativePrompt]);
 
-    public GenerationResult Generate(IReadOnlyList<string> prompts, IReadOnlyList<string>? negativePrompts, int priorSteps = 25, int steps = 100,
-        float guidanceScale = 4f, float priorGuidanceScale = 4f, ulong? seed = null, int? width = null, int? height = null, int imagesPerPrompt = 1,
-        DecoderSchedulerKind scheduler = DecoderSchedulerKind.Default, bool decodePreviews = false,
-        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    public GenerationResult Generate(IReadOnlyList<string> prompts, PriorOptions? prior, DecodeOptions? decode, IReadOnlyList<string>? negativePrompts)
     {
-        var usedSeed = seed ?? RandomSeed();
-        var noise = new GeneratorNoise(usedSeed);
+        prior ??= new PriorOptions();
+        decode ??= new DecodeOptions();
+        if (prior.Seed is ulong a && decode.Seed is ulong b && a != b)
+            throw new ArgumentException($"Generate: the prior's seed {a} and the decoder's seed {b} differ; one generator feeds both stages, give one seed.");
+        var seed = prior.Seed ?? decode.Seed ?? RandomSeed();
+        var noise = new GeneratorNoise(seed);
         var text = EncodeText(prompts, negativePrompts);
-        PriorTrajectory? prior = null;
+        PriorTrajectory? priorResult = null;
         try
         {
-            prior = Prior(text, priorSteps, priorGuidanceScale, noise, usedSeed, null, imagesPerPrompt,
-                new StageCallbacks<PriorStep>("prior") { Progress = progress, CancellationToken = cancellationToken });
-            var decoder = Decode(prior.ImageEmbeds, prior.NegativeImageEmbeds, text, steps, guidanceScale, noise, usedSeed, width, height, null, scheduler,
-                decodePreviews, new StageCallbacks<DecoderStep>("decoder") { Progress = progress, CancellationToken = cancellationToken });
-            return new GenerationResult(text, prior, decoder);
+            priorResult = Prior(text, prior with { Seed = seed, Noise = noise });
+            var decoder = Decode(priorResult, text, decode with { Seed = seed, Noise = noise });
+            return new GenerationResult(text, priorResult, decoder);
         }
         catch
         {
-            prior?.Dispose();
+            priorResult?.Dispose();
             text.Dispose();
             throw;
         }
     }
+
+    /// <summary>Generates again what <paramref name="record"/> describes (prompts, seed, every setting): the same images, bit for bit, on the same model.</summary>
+    public GenerationResult Replay(GenerationRecord record) => Generate(record.Prompt, record.Prior, record.Decode, record.NegativePrompt);
 
     // ---- images and embeddings --------------------------------------------------------------------
 
@@ -175,6 +150,11 @@ public sealed partial class KandinskyLab
     /// <summary>image_encoder(zeros): the "no image" embedding, <paramref name="rows"/> times.</summary>
     public ImageEmbedding ZeroImageEmbedding(int rows = 1) =>
         new(PriorPipeline.ZeroImageEmbedding(rows), Enumerable.Repeat("zero image", rows).ToList());
+
+    /// <summary>The options with a seed: theirs, else a random one (to be recorded) unless a noise source is given.</summary>
+    static PriorOptions WithSeed(PriorOptions o) => o.Seed != null || o.Noise != null ? o : o with { Seed = RandomSeed() };
+
+    static DecodeOptions WithSeed(DecodeOptions o) => o.Seed != null || o.Noise != null ? o : o with { Seed = RandomSeed() };
 
     static ulong RandomSeed() => (ulong)Random.Shared.NextInt64(0, long.MaxValue);
 }

@@ -3,15 +3,6 @@ using Kandinsky.Lab.Tensors.Imaging;
 
 namespace Kandinsky.Lab.Pipeline;
 
-/// <summary>Which negative image embedding the decoder's guidance uses.</summary>
-public enum NegativeEmbeddingChoice
-{
-    /// <summary>What the prior returned: its run on the negative prompt, or the zero-image embedding without one.</summary>
-    FromPrior,
-    /// <summary>The image encoder applied to an all-zeros image (what the models were trained with as "no image").</summary>
-    ZeroImage,
-}
-
 /// <summary>
 /// Kandinsky 2.1 opened up: load a checkpoint pair (prior + decoder folders in the diffusers layout) or the
 /// embedded Kandinsky-Micro, then run the three stages one at a time — <see cref="EncodeText(string, string?)"/>,

@@ -9,31 +9,6 @@ using Kandinsky.Lab.Tokenizers.Clip;
 
 namespace Kandinsky.Lab.Pipeline;
 
-/// <summary>CLIP text conditioning of the prior for some rows: text_embeds [R, D], last_hidden_state [R, L, D], the tokenizer mask.</summary>
-public sealed record PriorConditioning(Tensor TextEmbeds, Tensor HiddenStates, long[,] AttentionMask) : IDisposable
-{
-    public int Rows => TextEmbeds.Size(0);
-
-    /// <summary>The given rows, in order (rows may repeat).</summary>
-    public PriorConditioning SelectRows(IReadOnlyList<int> rows)
-    {
-        var idx = rows.Select(r => (long)r).ToArray();
-        var ids = new TokenBatch(AttentionMask, AttentionMask).SelectRows(rows);
-        return new PriorConditioning(F.IndexSelect(TextEmbeds, 0, idx), F.IndexSelect(HiddenStates, 0, idx), ids.AttentionMask);
-    }
-
-    /// <summary>The rows of <paramref name="a"/> followed by those of <paramref name="b"/>.</summary>
-    public static PriorConditioning Concat(PriorConditioning a, PriorConditioning b) =>
-        new(F.Cat([a.TextEmbeds, b.TextEmbeds], 0), F.Cat([a.HiddenStates, b.HiddenStates], 0),
-            TokenBatch.Concat(new TokenBatch(a.AttentionMask, a.AttentionMask), new TokenBatch(b.AttentionMask, b.AttentionMask)).AttentionMask);
-
-    public void Dispose()
-    {
-        TextEmbeds.Dispose();
-        HiddenStates.Dispose();
-    }
-}
-
 /// <summary>
 /// The prior half of Kandinsky 2.1 (a <c>KandinskyPriorPipeline</c> folder): CLIP tokenizer and text encoder, the
 /// CLIP image encoder with its processor, the <see cref="PriorTransformer"/> and its UnCLIP scheduler config.
@@ -69,23 +44,23 @@ public sealed class PriorPipeline : IDisposable
         var folder = ModelFolder.Open(path);
         var tokenizerDir = System.IO.Path.Combine(folder.Path, "tokenizer");
         var tokenizer = File.Exists(System.IO.Path.Combine(tokenizerDir, "vocab.json")) ? ClipTokenizer.FromFolder(tokenizerDir) : null;
-        var textEncoder = Load(folder, "text_encoder", (s, c) => ClipTextModelWithProjection.Load(s, ConfigFile.Read<ClipTextConfig>(c)));
-        var imageEncoder = folder.Has("image_encoder") && folder["image_encoder"].Exists
-            ? Load(folder, "image_encoder", (s, c) => ClipVisionModelWithProjection.Load(s, ConfigFile.Read<ClipVisionConfig>(c)))
-            : null;
-        var processor = folder.Has("image_processor") && folder["image_processor"].ConfigPath is string pc ? ClipImageProcessor.Load(pc) : null;
-        var prior = Load(folder, "prior", (s, c) => PriorTransformer.Load(s, ConfigFile.Read<PriorTransformerConfig>(c)));
+        var processor = folder.Has("image_processor") && folder["image_processor"].HasConfig ? ClipImageProcessor.Load(folder["image_processor"].Path) : null;
         var scheduler = SchedulerConfig.Load(folder["scheduler"].ConfigPath
             ?? throw new FileNotFoundException($"{folder.Path}/scheduler: scheduler_config.json is missing."));
-        return new PriorPipeline(folder.Path, tokenizer, textEncoder, imageEncoder, processor, prior, scheduler);
-    }
-
-    internal static T Load<T>(ModelFolder folder, string component, Func<IWeightStore, string, T> build)
-    {
-        var c = folder[component];
-        var config = c.ConfigPath ?? throw new FileNotFoundException($"{c.Path}: config.json is missing.");
-        using var store = c.OpenWeights();
-        return build(store, config);
+        var textEncoder = ClipTextModelWithProjection.Load(folder["text_encoder"].Path);
+        ClipVisionModelWithProjection? imageEncoder = null;
+        try
+        {
+            if (folder.Has("image_encoder") && folder["image_encoder"].Exists) imageEncoder = ClipVisionModelWithProjection.Load(folder["image_encoder"].Path);
+            var prior = PriorTransformer.Load(folder["prior"].Path);
+            return new PriorPipeline(folder.Path, tokenizer, textEncoder, imageEncoder, processor, prior, scheduler);
+        }
+        catch
+        {
+            textEncoder.Dispose();
+            imageEncoder?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Tokenizes texts with the CLIP tokenizer, padded to <see cref="MaxTokens"/>.</summary>
@@ -99,7 +74,7 @@ public sealed class PriorPipeline : IDisposable
     public PriorConditioning Encode(TokenBatch tokens, Action<string, Tensor>? trace = null)
     {
         var output = TextEncoder.Forward(tokens.InputIds, null, trace);
-        RequireFinite(output.LastHiddenState, "the CLIP text encoder");
+        StageTensors.RequireFinite(output.LastHiddenState, "the CLIP text encoder");
         return new PriorConditioning(output.TextEmbeds, output.LastHiddenState, tokens.AttentionMask);
     }
 
@@ -130,22 +105,22 @@ public sealed class PriorPipeline : IDisposable
     public IScheduler CreateScheduler() => SchedulerFactory.Create(SchedulerConfig, System.IO.Path.Combine(Path, "scheduler"));
 
     /// <summary>
-    /// KandinskyPriorPipeline.__call__: the rows are every prompt <paramref name="imagesPerPrompt"/> times, then
+    /// KandinskyPriorPipeline.__call__: the rows are every prompt images_per_prompt times, then
     /// (with negative prompts) every negative the same way; guidance runs against <paramref name="empty"/> ("" —
     /// one row, repeated). With negatives, image_embeds and negative_image_embeds are the two halves of the
     /// result; without, negative_image_embeds is the zero-image embedding.
     /// </summary>
-    public PriorOutput Run(PriorConditioning prompts, PriorConditioning? negatives, PriorConditioning empty, int steps, float guidanceScale,
-        INoiseSource noise, Tensor? latents = null, int imagesPerPrompt = 1, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
+    public PriorOutput Run(PriorConditioning prompts, PriorConditioning? negatives, PriorConditioning empty, PriorOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(imagesPerPrompt, 1);
-        var promptRows = Enumerable.Range(0, prompts.Rows).SelectMany(i => Enumerable.Repeat(i, imagesPerPrompt)).ToArray();
-        int n = promptRows.Length;
-        using var promptCond = prompts.SelectRows(promptRows);
-        using var negCond = negatives?.SelectRows(promptRows);
+        options.Validate();
+        var trace = options.Trace;
+        var rowPrompts = Enumerable.Range(0, prompts.Rows).SelectMany(i => Enumerable.Repeat(i, options.ImagesPerPrompt)).ToArray();
+        int n = rowPrompts.Length;
+        using var promptCond = prompts.SelectRows(rowPrompts);
+        using var negCond = negatives?.SelectRows(rowPrompts);
         using var cond = negCond == null ? promptCond.SelectRows(Enumerable.Range(0, n).ToArray()) : PriorConditioning.Concat(promptCond, negCond);
         using var uncond = empty.SelectRows(Enumerable.Repeat(0, cond.Rows).ToArray());
-        var run = Denoise(cond, guidanceScale > 1f ? uncond : null, steps, guidanceScale, noise, latents, callbacks, trace);
+        var run = Denoise(cond, options.GuidanceScale > 1f ? uncond : null, options);
         using var all = run.Embeddings;
         using var first = all.Slice(0, 0, n);
         var image = first.Clone();
@@ -158,7 +133,7 @@ public sealed class PriorPipeline : IDisposable
         else negative = ZeroImageEmbedding(n, trace);
         trace?.Invoke("prior.out.image_embeds", image);
         trace?.Invoke("prior.out.negative_image_embeds", negative);
-        return new PriorOutput(run.Timesteps, run.Steps, image, negative, promptCond.TextEmbeds.Clone(), promptRows);
+        return new PriorOutput(run.Timesteps, run.Steps, image, negative, promptCond.TextEmbeds.Clone(), rowPrompts);
     }
 
     /// <summary>
@@ -166,17 +141,19 @@ public sealed class PriorPipeline : IDisposable
     /// [unconditional, conditional], pred = uncond + g·(cond − uncond), UnCLIP steps with prev_timestep = the next
     /// timestep, then x·clip_std + clip_mean. <paramref name="uncond"/> is null without guidance (g ≤ 1).
     /// </summary>
-    public PriorRun Denoise(PriorConditioning cond, PriorConditioning? uncond, int steps, float guidanceScale, INoiseSource noise,
-        Tensor? latents = null, StageCallbacks<PriorStep>? callbacks = null, Action<string, Tensor>? trace = null)
+    public PriorRun Denoise(PriorConditioning cond, PriorConditioning? uncond, PriorOptions options)
     {
+        options.Validate();
+        var (guidanceScale, latents, callbacks, trace) = (options.GuidanceScale, options.Latents, options.Callbacks, options.Trace);
+        var noise = options.NoiseSource();
         bool cfg = guidanceScale > 1f;
         if (cfg && (uncond == null || uncond.Rows != cond.Rows))
             throw new ArgumentException($"Prior: guidance {guidanceScale} needs unconditional rows matching the {cond.Rows} conditional rows.");
         int rows = cond.Rows, dim = EmbeddingDim;
         var scheduler = CreateScheduler();
-        scheduler.SetTimesteps(steps);
+        scheduler.SetTimesteps(options.Steps);
         var timesteps = scheduler.Timesteps.ToArray();
-        trace?.Invoke("prior.timesteps", IntTensor(timesteps));
+        trace?.Invoke("prior.timesteps", StageTensors.IntTensor(timesteps));
 
         Tensor x;
         if (latents != null)
@@ -193,7 +170,8 @@ public sealed class PriorPipeline : IDisposable
 
         using var textEmbeds = cfg ? F.Cat([uncond!.TextEmbeds, cond.TextEmbeds], 0) : cond.TextEmbeds.Alias();
         using var hidden = cfg ? F.Cat([uncond!.HiddenStates, cond.HiddenStates], 0) : cond.HiddenStates.Alias();
-        using var mask = MaskTensor(cfg ? [uncond!.AttentionMask, cond.AttentionMask] : [cond.AttentionMask]);
+        var mask = cfg ? Rows.Concat(uncond!.AttentionMask, cond.AttentionMask) : cond.AttentionMask;   // [rows (×2), L]
+        using var maskTrace = trace == null ? null : StageTensors.MaskTensor(mask);
         var records = new List<PriorStep>();
         try
         {
@@ -206,11 +184,11 @@ public sealed class PriorPipeline : IDisposable
                 var name = $"prior.step.{i}";
                 trace?.Invoke($"{name}.sample", x);
                 trace?.Invoke($"{name}.model_input", input);
-                trace?.Invoke($"{name}.timestep", IntTensor([t]));
-                trace?.Invoke($"{name}.prev_timestep", IntTensor([prev ?? t - 1]));
+                trace?.Invoke($"{name}.timestep", StageTensors.IntTensor([t]));
+                trace?.Invoke($"{name}.prev_timestep", StageTensors.IntTensor([prev ?? t - 1]));
                 trace?.Invoke($"{name}.proj_embedding", textEmbeds);
                 trace?.Invoke($"{name}.encoder_hidden_states", hidden);
-                trace?.Invoke($"{name}.attention_mask", mask);
+                if (maskTrace != null) trace!($"{name}.attention_mask", maskTrace);
                 using var predicted = Prior.Forward(input, [t], textEmbeds, hidden, mask);
                 trace?.Invoke($"{name}.predicted_image_embedding", predicted);
                 Tensor? predUncond = null, predCond;
@@ -236,14 +214,14 @@ public sealed class PriorPipeline : IDisposable
                 using var output = scheduler.Step(guided, t, x, stepNoise, prev);
                 var next = output.PrevSample.Clone();
                 trace?.Invoke($"{name}.prev_sample", next);
-                RequireFinite(next, $"prior step {i} (t = {t})");
+                StageTensors.RequireFinite(next, $"prior step {i} (t = {t})");
                 var record = new PriorStep(i, t, x, predUncond, predCond, guided, output.PredOriginalSample.Clone(), next);
                 records.Add(record);
                 x = next;
                 callbacks?.Report(record, timesteps.Length);
             }
             var embeddings = Prior.PostProcessLatents(x);
-            RequireFinite(embeddings, "the prior's output");
+            StageTensors.RequireFinite(embeddings, "the prior's output");
             return new PriorRun(timesteps, records, embeddings);
         }
         catch
@@ -254,30 +232,6 @@ public sealed class PriorPipeline : IDisposable
         }
     }
 
-    internal static Tensor MaskTensor(IReadOnlyList<long[,]> masks)
-    {
-        int rows = masks.Sum(m => m.GetLength(0)), len = masks[0].GetLength(1);
-        var t = Tensor.Empty(rows, len);
-        var span = t.AsSpan();
-        int r0 = 0;
-        foreach (var m in masks)
-        {
-            for (int r = 0; r < m.GetLength(0); r++)
-                for (int i = 0; i < len; i++) span[(r0 + r) * len + i] = m[r, i] != 0 ? 1f : 0f;
-            r0 += m.GetLength(0);
-        }
-        return t;
-    }
-
-    internal static Tensor IntTensor(IReadOnlyList<int> values) => Tensor.FromArray(values.Select(v => (float)v).ToArray(), values.Count);
-
-    internal static void RequireFinite(Tensor t, string where)
-    {
-        using var c = t.Contiguous();
-        foreach (var v in c.AsSpan())
-            if (!float.IsFinite(v)) throw new ArithmeticException($"{where} produced NaN or infinity (shape {t.ShapeString}).");
-    }
-
     public void Dispose()
     {
         TextEncoder.Dispose();
@@ -285,37 +239,3 @@ public sealed class PriorPipeline : IDisposable
         Prior.Dispose();
     }
 }
-
-/// <summary>
-/// The outcome of <see cref="PriorPipeline.Run"/>: the steps, image_embeds and negative_image_embeds [n, D], the text
-/// embeddings of the prompt rows and which prompt each row is.
-/// </summary>
-public sealed record PriorOutput(IReadOnlyList<int> Timesteps, IReadOnlyList<PriorStep> Steps, Tensor ImageEmbeds, Tensor NegativeImageEmbeds,
-    Tensor PromptTextEmbeds, int[] PromptRows);
-
-/// <summary>The raw outcome of <see cref="PriorPipeline.Denoise"/>: timesteps, per-step records, and post-processed embeddings [R, D].</summary>
-public sealed record PriorRun(IReadOnlyList<int> Timesteps, IReadOnlyList<PriorStep> Steps, Tensor Embeddings);
-
-/// <summary>A recorded step of a denoising stage.</summary>
-public interface IStageStep
-{
-    int Index { get; }
-}
-
-/// <summary>Per-step observation and control of a stage (<paramref name="Stage"/> names it in progress reports): a callback, progress and cancellation.</summary>
-public sealed class StageCallbacks<TStep>(string stage) where TStep : IStageStep
-{
-    public string Stage { get; } = stage;
-    public Action<TStep>? OnStep { get; init; }
-    public IProgress<StageProgress>? Progress { get; init; }
-    public CancellationToken CancellationToken { get; init; }
-
-    internal void Report(TStep step, int total)
-    {
-        OnStep?.Invoke(step);
-        Progress?.Report(new StageProgress(Stage, step.Index + 1, total));
-    }
-}
-
-/// <summary>Progress of a stage: <paramref name="Step"/> of <paramref name="Total"/> steps done.</summary>
-public sealed record StageProgress(string Stage, int Step, int Total);

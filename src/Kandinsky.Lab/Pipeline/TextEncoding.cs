@@ -12,7 +12,7 @@ namespace Kandinsky.Lab.Pipeline;
 /// hidden states for the prompts and the negative prompts ("" by default).
 /// </summary>
 [TypeFormatterSource(typeof(LabFormatterSource))]
-public sealed class TextEncoding : IRichDisplay, IDisposable
+public sealed class TextEncoding : IDisposable
 {
     internal TextEncoding(IReadOnlyList<string> prompts, IReadOnlyList<string>? negativePrompts,
         IReadOnlyList<Tokenization>? clipTokens, IReadOnlyList<Tokenization>? clipNegativeTokens, Tokenization? clipEmptyTokens,
@@ -77,8 +77,6 @@ public sealed class TextEncoding : IRichDisplay, IDisposable
         }
         return sb.ToString();
     }
-
-    public string ToHtml() => Visuals.TextEncodingView.Render(this);
 
     public void Dispose()
     {

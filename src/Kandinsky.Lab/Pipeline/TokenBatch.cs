@@ -43,27 +43,4 @@ public sealed record TokenBatch(long[,] InputIds, long[,] AttentionMask)
         }
         return new TokenBatch(ids, mask);
     }
-
-    /// <summary>Rows in the given order (rows may repeat), e.g. to repeat each prompt for several images.</summary>
-    public TokenBatch SelectRows(IReadOnlyList<int> rows)
-    {
-        var ids = new long[rows.Count, Length];
-        var mask = new long[rows.Count, Length];
-        for (int r = 0; r < rows.Count; r++)
-            for (int i = 0; i < Length; i++) { ids[r, i] = InputIds[rows[r], i]; mask[r, i] = AttentionMask[rows[r], i]; }
-        return new TokenBatch(ids, mask);
-    }
-
-    public static TokenBatch Concat(TokenBatch a, TokenBatch b)
-    {
-        if (a.Length != b.Length) throw new ArgumentException($"TokenBatch.Concat: lengths {a.Length} and {b.Length} differ.");
-        var ids = new long[a.Rows + b.Rows, a.Length];
-        var mask = new long[a.Rows + b.Rows, a.Length];
-        for (int r = 0; r < a.Rows + b.Rows; r++)
-        {
-            var (src, row) = r < a.Rows ? (a, r) : (b, r - a.Rows);
-            for (int i = 0; i < a.Length; i++) { ids[r, i] = src.InputIds[row, i]; mask[r, i] = src.AttentionMask[row, i]; }
-        }
-        return new TokenBatch(ids, mask);
-    }
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kandinsky.Lab.Models.Common;
 
 namespace Kandinsky.Lab.Schedulers;
 
@@ -7,7 +7,7 @@ namespace Kandinsky.Lab.Schedulers;
 /// scheduler_config.json of UnCLIPScheduler, DDIMScheduler or DDPMScheduler, key for key; missing keys take the
 /// diffusers class defaults of DDPM/DDIM (the UnCLIP-only keys have UnCLIP's defaults).
 /// </summary>
-public sealed record SchedulerConfig
+public sealed record SchedulerConfig : IConfig<SchedulerConfig>
 {
     [JsonPropertyName("_class_name")] public string ClassName { get; init; } = "";
     [JsonPropertyName("num_train_timesteps")] public int NumTrainTimesteps { get; init; } = 1000;
@@ -27,22 +27,11 @@ public sealed record SchedulerConfig
     [JsonPropertyName("timestep_spacing")] public string TimestepSpacing { get; init; } = "leading";
     [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
 
-    static readonly JsonSerializerOptions Options = new() { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-
     /// <summary>Reads and validates <paramref name="path"/> (a scheduler_config.json).</summary>
-    public static SchedulerConfig Load(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Scheduler config not found: {path}", path);
-        SchedulerConfig? config;
-        try { config = JsonSerializer.Deserialize<SchedulerConfig>(File.ReadAllText(path), Options); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid scheduler config ({e.Message}).", e); }
-        if (config == null) throw new InvalidDataException($"{path}: empty scheduler config.");
-        config.Validate(path);
-        return config;
-    }
+    public static SchedulerConfig Load(string path) => ConfigFile.Load<SchedulerConfig>(path);
 
     /// <summary>Throws when a value is outside what the schedulers implement; messages name the key, the value and what is expected.</summary>
-    public void Validate(string source = "scheduler config")
+    public SchedulerConfig Validate(string source = "scheduler config")
     {
         if (NumTrainTimesteps < 2)
             throw new InvalidDataException($"{source}: num_train_timesteps is {NumTrainTimesteps}, expected at least 2.");
@@ -59,5 +48,6 @@ public sealed record SchedulerConfig
             throw new InvalidDataException($"{source}: rescale_betas_zero_snr true is not supported, expected false.");
         if (DynamicThresholdingRatio is <= 0 or > 1)
             throw new InvalidDataException($"{source}: dynamic_thresholding_ratio is {DynamicThresholdingRatio}, expected a value in (0, 1].");
+        return this;
     }
 }

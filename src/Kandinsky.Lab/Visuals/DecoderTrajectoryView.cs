@@ -18,11 +18,11 @@ public static class DecoderTrajectoryView
 
     public static string Render(DecoderTrajectory d)
     {
-        var s = d.Settings;
+        var (o, run) = (d.Options, d.Run);
         var sb = new StringBuilder();
         sb.Append("<div style=\"font-size:12px\">").Append(Html.Encode(
-            $"{s.Mode}, {d.Steps.Count} {s.Scheduler} steps, guidance {s.GuidanceScale.ToString(CultureInfo.InvariantCulture)}, seed {s.Seed?.ToString(CultureInfo.InvariantCulture) ?? "(given latents)"}, " +
-            $"{s.Width}×{s.Height} (latents {s.LatentHeight}×{s.LatentWidth})")).Append("</div>");
+            $"{run.Mode}, {d.Steps.Count} {run.Scheduler} steps, guidance {o.GuidanceScale.ToString(CultureInfo.InvariantCulture)}, {d.SeedText}, " +
+            $"{o.Width}×{o.Height} (latents {run.LatentHeight}×{run.LatentWidth})")).Append("</div>");
         sb.Append(d.Grid().ToHtml());
         if (d.Steps.Count > 0)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using Kandinsky.Lab.Analysis;
 using Kandinsky.Lab.Formatting;
 using Kandinsky.Lab.Pipeline;
 using Kandinsky.Lab.Tensors.Imaging;

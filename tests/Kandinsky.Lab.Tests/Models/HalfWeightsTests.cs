@@ -1,3 +1,4 @@
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.Clip;
 using Kandinsky.Lab.Models.Prior;
 using Kandinsky.Lab.Models.TextEncoders;
@@ -47,15 +48,17 @@ public class HalfWeightsTests
     public void Prior()
     {
         var (half, upcast) = Stores("prior_a");
-        var config = PriorTransformerConfig.Load(Config("prior_a"));
+        var config = ConfigFile.Load<PriorTransformerConfig>(Config("prior_a"));
         using var io = Io("prior_a");
         using var x = io.GetTensorAsFloat32("in.hidden_states");
         using var proj = io.GetTensorAsFloat32("in.proj_embedding");
         using var ehs = io.GetTensorAsFloat32("in.encoder_hidden_states");
-        using var mask = io.GetTensorAsFloat32("in.attention_mask");
+        var ids = io.ReadInt64("in.attention_mask");
+        var mask = new long[ehs.Size(0), ehs.Size(1)];
+        Buffer.BlockCopy(ids, 0, mask, 0, ids.Length * sizeof(long));
         var t = io.ReadInt64("in.timestep");
-        using var a = PriorTransformer.Load(half, config);
-        using var b = PriorTransformer.Load(upcast, config);
+        using var a = WeightCursor.Build(half, "prior", w => new PriorTransformer(config, w));
+        using var b = WeightCursor.Build(upcast, "prior", w => new PriorTransformer(config, w));
         using var ya = a.Forward(x, t, proj, ehs, mask);
         using var yb = b.Forward(x, t, proj, ehs, mask);
         Same(yb, ya);
@@ -68,11 +71,11 @@ public class HalfWeightsTests
     public void ClipVision()
     {
         var (half, upcast) = Stores("clip_vision_a");
-        var config = ClipVisionConfig.Load(Config("clip_vision_a"));
+        var config = ConfigFile.Load<ClipVisionConfig>(Config("clip_vision_a"));
         using var io = Io("clip_vision_a");
         using var pixels = io.GetTensorAsFloat32("in.pixel_values");
-        using var a = ClipVisionModelWithProjection.Load(half, config);
-        using var b = ClipVisionModelWithProjection.Load(upcast, config);
+        using var a = WeightCursor.Build(half, "image_encoder", w => new ClipVisionModelWithProjection(config, w));
+        using var b = WeightCursor.Build(upcast, "image_encoder", w => new ClipVisionModelWithProjection(config, w));
         using var ya = a.Forward(pixels);
         using var yb = b.Forward(pixels);
         Same(yb.ImageEmbeds, ya.ImageEmbeds);
@@ -83,12 +86,12 @@ public class HalfWeightsTests
     public void ClipText()
     {
         var (half, upcast) = Stores("clip_text_b");
-        var config = ClipTextConfig.Load(Config("clip_text_b"));
+        var config = ConfigFile.Load<ClipTextConfig>(Config("clip_text_b"));
         using var io = Io("clip_text_b");
         var ids = Ids(io, "in.input_ids");
         var mask = Ids(io, "in.attention_mask");
-        using var a = ClipTextModelWithProjection.Load(half, config);
-        using var b = ClipTextModelWithProjection.Load(upcast, config);
+        using var a = WeightCursor.Build(half, "text_encoder", w => new ClipTextModelWithProjection(config, w));
+        using var b = WeightCursor.Build(upcast, "text_encoder", w => new ClipTextModelWithProjection(config, w));
         using var ya = a.Forward(ids, mask);
         using var yb = b.Forward(ids, mask);
         Same(yb.TextEmbeds, ya.TextEmbeds);
@@ -99,12 +102,12 @@ public class HalfWeightsTests
     public void MultilingualClipModel()
     {
         var (half, upcast) = Stores("mclip_a");
-        var config = MultilingualClipConfig.Load(Config("mclip_a"));
+        var config = ConfigFile.Load<MultilingualClipConfig>(Config("mclip_a"));
         using var io = Io("mclip_a");
         var ids = Ids(io, "in.input_ids");
         var mask = Ids(io, "in.attention_mask");
-        using var a = MultilingualClip.Load(half, config);
-        using var b = MultilingualClip.Load(upcast, config);
+        using var a = WeightCursor.Build(half, "text_encoder", w => new MultilingualClip(config, w));
+        using var b = WeightCursor.Build(upcast, "text_encoder", w => new MultilingualClip(config, w));
         using var ya = a.Forward(ids, mask);
         using var yb = b.Forward(ids, mask);
         Same(yb.PromptEmbeds, ya.PromptEmbeds);

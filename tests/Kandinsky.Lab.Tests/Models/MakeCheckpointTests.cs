@@ -21,12 +21,6 @@ public sealed class MakeCheckpointTests(ITestOutputHelper output) : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    static T WithStore<T>(string weights, Func<IWeightStore, T> build)
-    {
-        using var store = SafetensorsWeightStore.Open(weights);
-        return build(store);
-    }
-
     [Theory]
     [InlineData("f16")]
     [InlineData("f32")]
@@ -40,19 +34,15 @@ public sealed class MakeCheckpointTests(ITestOutputHelper output) : IDisposable
         foreach (var f in new[] { "model_index.json", "scheduler/scheduler_config.json", "ddpm_scheduler/scheduler_config.json" })
             Assert.True(File.Exists(Path.Combine(decoder, f)), f);
 
-        var unetConfig = UNet2DConditionConfig.Load(Path.Combine(decoder, "unet", "config.json"));
-        using var unet = WithStore(Path.Combine(decoder, "unet", UNet2DConditionModel.WeightsFileName), s => UNet2DConditionModel.Load(s, unetConfig));
+        // every component through the one strict load route (a missing, unused or mis-shaped weight fails)
+        var unetConfig = ConfigFile.Load<UNet2DConditionConfig>(Path.Combine(decoder, "unet", "config.json"));
+        using var unet = UNet2DConditionModel.Load(Path.Combine(decoder, "unet"));
         Assert.Equal(dtype == "f16" ? DType.F16 : DType.F32, unet.ConvIn.Weight.DType);
-        using var movq = WithStore(Path.Combine(decoder, "movq", VQModel.WeightsFileName),
-            s => VQModel.Load(s, VQModelConfig.Load(Path.Combine(decoder, "movq", "config.json"))));
-        using var mclip = WithStore(Path.Combine(decoder, "text_encoder", "model.safetensors"),
-            s => new MultilingualClip(ConfigFile.Read<MultilingualClipConfig>(Path.Combine(decoder, "text_encoder", "config.json")), new WeightCursor(s, "text_encoder")));
-        using var priorNet = WithStore(Path.Combine(prior, "prior", "diffusion_pytorch_model.safetensors"),
-            s => new PriorTransformer(ConfigFile.Read<PriorTransformerConfig>(Path.Combine(prior, "prior", "config.json")), new WeightCursor(s, "prior")));
-        using var clipText = WithStore(Path.Combine(prior, "text_encoder", "model.safetensors"),
-            s => new ClipTextModelWithProjection(ConfigFile.Read<ClipTextConfig>(Path.Combine(prior, "text_encoder", "config.json")), new WeightCursor(s, "text_encoder")));
-        using var clipVision = WithStore(Path.Combine(prior, "image_encoder", "model.safetensors"),
-            s => new ClipVisionModelWithProjection(ConfigFile.Read<ClipVisionConfig>(Path.Combine(prior, "image_encoder", "config.json")), new WeightCursor(s, "image_encoder")));
+        using var movq = VQModel.Load(Path.Combine(decoder, "movq"));
+        using var mclip = MultilingualClip.Load(Path.Combine(decoder, "text_encoder"));
+        using var priorNet = PriorTransformer.Load(Path.Combine(prior, "prior"));
+        using var clipText = ClipTextModelWithProjection.Load(Path.Combine(prior, "text_encoder"));
+        using var clipVision = ClipVisionModelWithProjection.Load(Path.Combine(prior, "image_encoder"));
 
         // the random weights keep activations finite and of moderate size
         int d = unetConfig.CrossAttentionDim;

@@ -1,3 +1,5 @@
+using Kandinsky.Lab.Tensors.IO;
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.MoVQ;
 using Xunit.Abstractions;
 
@@ -9,7 +11,7 @@ public class MoVQGoldenTests(ITestOutputHelper output)
     public void DecodeWithoutQuantizationMatchesReference()
     {
         using var golden = new GoldenModule("movq_decode_a");
-        using var movq = VQModel.Load(golden.Store, VQModelConfig.Load(golden.ConfigPath));
+        using var movq = WeightCursor.Build(golden.Store, "movq", w => new VQModel(ConfigFile.Load<VQModelConfig>(golden.ConfigPath), w));
         using var latents = golden.Input("latents");
 
         using var image = movq.Decode(latents, forceNotQuantize: true, golden.Trace);
@@ -23,7 +25,7 @@ public class MoVQGoldenTests(ITestOutputHelper output)
     public void EncodeQuantizeDecodeMatchesReference()
     {
         using var golden = new GoldenModule("movq_encode_a");
-        using var movq = VQModel.Load(golden.Store, VQModelConfig.Load(golden.ConfigPath));
+        using var movq = WeightCursor.Build(golden.Store, "movq", w => new VQModel(ConfigFile.Load<VQModelConfig>(golden.ConfigPath), w));
         using var input = golden.Input("image");
 
         using var latents = movq.Encode(input, golden.Trace);

@@ -1,3 +1,4 @@
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.Clip;
 using Kandinsky.Lab.Models.Prior;
 using Kandinsky.Lab.Models.TextEncoders;
@@ -35,9 +36,9 @@ public class StrictLoadingTests
             tensors["transformer_blocks.0.attn1.to_q.extra"] = Tensor.Zeros(3);
             tensors["proj_in.weight"].Dispose();
             tensors["proj_in.weight"] = Tensor.Zeros(16, 13);
-            var config = PriorTransformerConfig.Load(PriorCase("config.json"));
+            var config = ConfigFile.Load<PriorTransformerConfig>(PriorCase("config.json"));
 
-            var ex = Assert.Throws<WeightLoadException>(() => PriorTransformer.Load(new DictionaryWeightStore(tensors), config));
+            var ex = Assert.Throws<WeightLoadException>(() => WeightCursor.Build(new DictionaryWeightStore(tensors), "prior", w => new PriorTransformer(config, w)));
 
             Assert.Equal(["transformer_blocks.1.attn1.to_k.bias (expected [16])"], ex.Missing);
             Assert.Equal(["transformer_blocks.0.attn1.to_q.extra"], ex.Unused);
@@ -59,11 +60,11 @@ public class StrictLoadingTests
         var tensors = ReadAll(Path.Combine(dir, "model.safetensors"));
         try
         {
-            var config = MultilingualClipConfig.Load(Path.Combine(dir, "config.json"));
-            using (MultilingualClip.Load(new DictionaryWeightStore(tensors), config)) { }   // pooler present, unused: fine
+            var config = ConfigFile.Load<MultilingualClipConfig>(Path.Combine(dir, "config.json"));
+            using (WeightCursor.Build(new DictionaryWeightStore(tensors), "text_encoder", w => new MultilingualClip(config, w))) { }   // pooler present, unused: fine
 
             tensors["transformer.encoder.layer.0.attention.self.rotary"] = Tensor.Zeros(2);
-            var ex = Assert.Throws<WeightLoadException>(() => MultilingualClip.Load(new DictionaryWeightStore(tensors), config));
+            var ex = Assert.Throws<WeightLoadException>(() => WeightCursor.Build(new DictionaryWeightStore(tensors), "text_encoder", w => new MultilingualClip(config, w)));
             Assert.Equal(["transformer.encoder.layer.0.attention.self.rotary"], ex.Unused);
         }
         finally
@@ -90,7 +91,7 @@ public class StrictLoadingTests
         try
         {
             File.WriteAllText(path, """{"hidden_size": 32, "num_attention_heads": 4, "vocab_size": 10}""");
-            var config = ClipTextConfig.Load(path);
+            var config = ConfigFile.Load<ClipTextConfig>(path);
             Assert.Equal("quick_gelu", config.HiddenAct);
             Assert.Equal(1e-5, config.LayerNormEps);
             Assert.Equal(77, config.MaxPositionEmbeddings);
@@ -102,33 +103,22 @@ public class StrictLoadingTests
         }
     }
 
-    sealed class Weights(string path) : IDisposable
-    {
-        readonly SafetensorsFile _file = SafetensorsFile.Open(path);
-        public IWeightStore Store => new DictionaryWeightStore(_file.Names.ToDictionary(n => n, n => _file.GetTensor(n)), path);
-        public void Dispose() => _file.Dispose();
-    }
-
     [Fact]
     public void EmbeddedModelPriorSideAndDecoderTextEncoderLoadStrictly()
     {
         var prior = Path.Combine(Fixtures.MicroModel, "prior");
-        using (var w = new Weights(Path.Combine(prior, "prior", "diffusion_pytorch_model.safetensors")))
-        using (var model = PriorTransformer.Load(w.Store, PriorTransformerConfig.Load(Path.Combine(prior, "prior", "config.json"))))
+        using (var model = PriorTransformer.Load(Path.Combine(prior, "prior")))
             Assert.Equal(model.Config.NumLayers, model.TransformerBlocks.Length);
-        using (var w = new Weights(Path.Combine(prior, "text_encoder", "model.safetensors")))
-        using (var model = ClipTextModelWithProjection.Load(w.Store, ClipTextConfig.Load(Path.Combine(prior, "text_encoder", "config.json"))))
+        using (var model = ClipTextModelWithProjection.Load(Path.Combine(prior, "text_encoder")))
             Assert.Equal(DType.F16, model.TokenEmbedding.DType);   // weights stay half precision, converted on use
-        using (var w = new Weights(Path.Combine(prior, "image_encoder", "model.safetensors")))
-        using (var model = ClipVisionModelWithProjection.Load(w.Store, ClipVisionConfig.Load(Path.Combine(prior, "image_encoder", "config.json"))))
+        using (var model = ClipVisionModelWithProjection.Load(Path.Combine(prior, "image_encoder")))
             Assert.NotEmpty(model.Layers);
-        var processor = ClipImageProcessor.Load(Path.Combine(prior, "image_processor", "preprocessor_config.json"));
+        var processor = ClipImageProcessor.Load(Path.Combine(prior, "image_processor"));
         Assert.Equal(64, processor.Config.CropHeight);
         Assert.IsType<UnClipScheduler>(SchedulerFactory.Load(Path.Combine(prior, "scheduler", "scheduler_config.json")));
 
         var decoder = Path.Combine(Fixtures.MicroModel, "decoder");
-        using (var w = new Weights(Path.Combine(decoder, "text_encoder", "model.safetensors")))
-        using (var model = MultilingualClip.Load(w.Store, MultilingualClipConfig.Load(Path.Combine(decoder, "text_encoder", "config.json"))))
+        using (var model = MultilingualClip.Load(Path.Combine(decoder, "text_encoder")))
             Assert.Equal(64, model.LinearTransformation.OutFeatures);
         Assert.IsType<DdimScheduler>(SchedulerFactory.Load(Path.Combine(decoder, "scheduler", "scheduler_config.json")));
     }
@@ -137,8 +127,7 @@ public class StrictLoadingTests
     public void EmbeddedModelTextEncodersRunOnTokenIds()
     {
         var prior = Path.Combine(Fixtures.MicroModel, "prior");
-        using var w = new Weights(Path.Combine(prior, "text_encoder", "model.safetensors"));
-        using var clip = ClipTextModelWithProjection.Load(w.Store, ClipTextConfig.Load(Path.Combine(prior, "text_encoder", "config.json")));
+        using var clip = ClipTextModelWithProjection.Load(Path.Combine(prior, "text_encoder"));
         using var result = clip.Forward(new long[,] { { 0, 5, 7, 913, 1 } });
         Assert.Equal([1, 64], result.TextEmbeds.ShapeArray());
         Assert.All(result.LastHiddenState.ToArray(), v => Assert.True(float.IsFinite(v)));

@@ -1,3 +1,5 @@
+using Kandinsky.Lab.Tensors.IO;
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.UNet;
 using Xunit.Abstractions;
 
@@ -11,8 +13,8 @@ public class UNetGoldenTests(ITestOutputHelper output)
     public void ForwardMatchesReference(string caseName)
     {
         using var golden = new GoldenModule(caseName);
-        var config = UNet2DConditionConfig.Load(golden.ConfigPath);
-        using var unet = UNet2DConditionModel.Load(golden.Store, config);
+        var config = ConfigFile.Load<UNet2DConditionConfig>(golden.ConfigPath);
+        using var unet = WeightCursor.Build(golden.Store, "unet", w => new UNet2DConditionModel(config, w));
         using var sample = golden.Input("sample");
         using var ehs = golden.Input("encoder_hidden_states");
         using var text = golden.Input("added_cond_kwargs.text_embeds");

@@ -1,3 +1,4 @@
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.MoVQ;
 using Kandinsky.Lab.Models.UNet;
 using Kandinsky.Lab.Tensors;
@@ -12,7 +13,7 @@ public class UNetLoadingTests
     [Fact]
     public void MicroModelUNetLoadsStrictlyAndRuns()
     {
-        var config = UNet2DConditionConfig.Load(Decoder("unet", "config.json"));
+        var config = ConfigFile.Load<UNet2DConditionConfig>(Decoder("unet", "config.json"));
         using var unet = UNet2DConditionModel.Load(Path.Combine(Fixtures.MicroModel, "decoder", "unet"));
         int d = config.CrossAttentionDim;
         using var sample = Tensor.Full(0.5f, 1, config.InChannels, 8, 8);
@@ -26,7 +27,7 @@ public class UNetLoadingTests
     [Fact]
     public void MicroModelMoVQLoadsStrictlyAndRuns()
     {
-        var config = VQModelConfig.Load(Decoder("movq", "config.json"));
+        var config = ConfigFile.Load<VQModelConfig>(Decoder("movq", "config.json"));
         using var movq = VQModel.Load(Path.Combine(Fixtures.MicroModel, "decoder", "movq"));
         using var latents = Tensor.Full(0.3f, 1, config.EmbedDim, 2, 3);
         using var image = movq.Decode(latents);
@@ -37,14 +38,14 @@ public class UNetLoadingTests
     /// <summary>The micro UNet's weights as an editable dictionary (float32 copies).</summary>
     static Dictionary<string, Tensor> MicroUNetWeights(out UNet2DConditionConfig config)
     {
-        config = UNet2DConditionConfig.Load(Decoder("unet", "config.json"));
+        config = ConfigFile.Load<UNet2DConditionConfig>(Decoder("unet", "config.json"));
         using var file = SafetensorsFile.Open(Decoder("unet", UNet2DConditionModel.WeightsFileName));
         return file.Names.ToDictionary(n => n, n => file.GetTensorAsFloat32(n));
     }
 
     static WeightLoadException LoadFails(Dictionary<string, Tensor> weights, UNet2DConditionConfig config)
     {
-        try { return Assert.Throws<WeightLoadException>(() => UNet2DConditionModel.Load(new DictionaryWeightStore(weights), config).Dispose()); }
+        try { return Assert.Throws<WeightLoadException>(() => WeightCursor.Build(new DictionaryWeightStore(weights), "unet", w => new UNet2DConditionModel(config, w)).Dispose()); }
         finally { foreach (var t in weights.Values) t.Dispose(); }
     }
 
@@ -90,7 +91,7 @@ public class UNetLoadingTests
     public void UnsupportedBlockTypeIsAClearError()
     {
         var json = File.ReadAllText(Decoder("unet", "config.json")).Replace("\"SimpleCrossAttnDownBlock2D\"", "\"CrossAttnDownBlock2D\"");
-        var e = Assert.Throws<NotSupportedException>(() => UNet2DConditionConfig.FromJson(json, "edited/config.json"));
+        var e = Assert.Throws<NotSupportedException>(() => ConfigFile.Parse<UNet2DConditionConfig>(json, "edited/config.json"));
         Assert.Contains("down_block_types", e.Message);
         Assert.Contains("\"CrossAttnDownBlock2D\"", e.Message);
         Assert.Contains("edited/config.json", e.Message);
@@ -104,7 +105,7 @@ public class UNetLoadingTests
     {
         var json = File.ReadAllText(Decoder("unet", "config.json"));
         Assert.Contains(original, json);
-        var e = Assert.Throws<NotSupportedException>(() => UNet2DConditionConfig.FromJson(json.Replace(original, replacement)));
+        var e = Assert.Throws<NotSupportedException>(() => ConfigFile.Parse<UNet2DConditionConfig>(json.Replace(original, replacement), "config.json"));
         Assert.Contains(key, e.Message);
         Assert.Contains(replacement.Split(": ")[1], e.Message);
     }
@@ -113,7 +114,7 @@ public class UNetLoadingTests
     public void MoVQWithGroupNormIsAClearError()
     {
         var json = File.ReadAllText(Decoder("movq", "config.json")).Replace("\"norm_type\": \"spatial\"", "\"norm_type\": \"group\"");
-        var e = Assert.Throws<NotSupportedException>(() => VQModelConfig.FromJson(json));
+        var e = Assert.Throws<NotSupportedException>(() => ConfigFile.Parse<VQModelConfig>(json, "config.json"));
         Assert.Contains("norm_type = \"group\"", e.Message);
     }
 }

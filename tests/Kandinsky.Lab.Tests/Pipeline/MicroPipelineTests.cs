@@ -39,12 +39,12 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
     [Fact]
     public void SameSeedGivesTheSameImageAndADifferentSeedDoesNot()
     {
-        using var a = _lab.Generate("a person with red hair", priorSteps: 3, steps: 3, seed: 7);
-        using var b = _lab.Generate("a person with red hair", priorSteps: 3, steps: 3, seed: 7);
-        using var c = _lab.Generate("a person with red hair", priorSteps: 3, steps: 3, seed: 8);
+        using var a = _lab.Generate("a person with red hair", new PriorOptions { Steps = 3, Seed = 7 }, new DecodeOptions { Steps = 3 });
+        using var b = _lab.Generate("a person with red hair", new PriorOptions { Steps = 3, Seed = 7 }, new DecodeOptions { Steps = 3 });
+        using var c = _lab.Generate("a person with red hair", new PriorOptions { Steps = 3, Seed = 8 }, new DecodeOptions { Steps = 3 });
         Assert.Equal(a.Decoder.RawImages.ToArray(), b.Decoder.RawImages.ToArray());
         Assert.NotEqual(a.Decoder.RawImages.ToArray(), c.Decoder.RawImages.ToArray());
-        Assert.Equal(7UL, a.Prior.Settings.Seed);
+        Assert.Equal(7UL, a.Prior.Options.Seed);
         Assert.Equal(64, a.Images[0].Width);
     }
 
@@ -53,10 +53,10 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
     {
         using var fresh = KandinskyLab.Micro();
         fresh.ReleaseMemoryBetweenStages = false;
-        using var kept = fresh.Generate("a person with green hair", priorSteps: 3, steps: 3, seed: 11);
+        using var kept = fresh.Generate("a person with green hair", new PriorOptions { Steps = 3, Seed = 11 }, new DecodeOptions { Steps = 3 });
         fresh.ReleaseMemoryBetweenStages = true;
-        using var released = fresh.Generate("a person with green hair", priorSteps: 3, steps: 3, seed: 11);
-        using var again = fresh.Generate("a person with green hair", priorSteps: 3, steps: 3, seed: 11);
+        using var released = fresh.Generate("a person with green hair", new PriorOptions { Steps = 3, Seed = 11 }, new DecodeOptions { Steps = 3 });
+        using var again = fresh.Generate("a person with green hair", new PriorOptions { Steps = 3, Seed = 11 }, new DecodeOptions { Steps = 3 });
         Assert.Equal(kept.Decoder.RawImages.ToArray(), released.Decoder.RawImages.ToArray());
         Assert.Equal(kept.Decoder.RawImages.ToArray(), again.Decoder.RawImages.ToArray());
         Assert.Equal(kept.Prior.ImageEmbeds.Tensor.ToArray(), again.Prior.ImageEmbeds.Tensor.ToArray());
@@ -68,12 +68,12 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
         using var text = _lab.EncodeText("a person with green eyes");
         var seen = new List<int>();
         var progress = new List<StageProgress>();
-        using var prior = _lab.Prior(text, steps: 4, guidanceScale: 4, seed: 1, onStep: s => seen.Add(s.Timestep), progress: new Collect(progress));
+        using var prior = _lab.Prior(text, new PriorOptions { Steps = 4, GuidanceScale = 4, Seed = 1, Callbacks = new("prior") { OnStep = s => seen.Add(s.Timestep), Progress = new Collect(progress) } });
         Assert.Equal(prior.Timesteps, seen);
         Assert.Equal(4, prior.Steps.Count);
         Assert.All(prior.Steps, s => Assert.NotNull(s.PredictionUncond));
         Assert.Equal("zero image", prior.NegativeImageEmbeds.Labels[0]);
-        using var decoder = _lab.Decode(prior, text, steps: 3, seed: 2, decodePreviews: true);
+        using var decoder = _lab.Decode(prior, text, new DecodeOptions { Steps = 3, Seed = 2, DecodePreviews = true });
         Assert.Equal(3, decoder.Steps.Count);
         Assert.Equal(3, decoder.Previews.Count);
         Assert.Equal(64, decoder.Previews[0][0].Width);
@@ -84,12 +84,12 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
     public void NegativePromptAndSeveralImagesPerPromptShapeTheBatch()
     {
         using var text = _lab.EncodeText(["a person with blue hair"], ["a person with brown hair"]);
-        using var prior = _lab.Prior(text, steps: 2, seed: 3, imagesPerPrompt: 3);
+        using var prior = _lab.Prior(text, new PriorOptions { Steps = 2, Seed = 3, ImagesPerPrompt = 3 });
         Assert.Equal([3, 64], prior.ImageEmbeds.Tensor.ShapeArray());
         Assert.Equal([3, 64], prior.NegativeImageEmbeds.Tensor.ShapeArray());
         Assert.Equal("negative: a person with brown hair", prior.NegativeImageEmbeds.Labels[0]);
         Assert.Equal([6, 64], prior.Steps[0].Latents.ShapeArray());
-        using var decoder = _lab.Decode(prior, text, steps: 2, seed: 4, negative: NegativeEmbeddingChoice.ZeroImage);
+        using var decoder = _lab.Decode(prior, text, new DecodeOptions { Steps = 2, Seed = 4, NegativeEmbedding = NegativeEmbeddingChoice.ZeroImage });
         Assert.Equal(3, decoder.Images.Count);
     }
 
@@ -98,7 +98,7 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
     {
         using var text = _lab.EncodeText("a person");
         using var cts = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => _lab.Prior(text, steps: 5, seed: 1, onStep: _ => cts.Cancel(), cancellationToken: cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => _lab.Prior(text, new PriorOptions { Steps = 5, Seed = 1, Callbacks = new("prior") { OnStep = _ => cts.Cancel(), CancellationToken = cts.Token } }));
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class MicroPipelineTests : IClassFixture<MicroPipelineTests.Lab>
     {
         using var text = _lab.EncodeText("a person");
         using var wrong = Tensor.Zeros(2, 64);
-        var e = Assert.Throws<ArgumentException>(() => _lab.Prior(text, steps: 2, latents: wrong));
+        var e = Assert.Throws<ArgumentException>(() => _lab.Prior(text, new PriorOptions { Steps = 2, Latents = wrong }));
         Assert.Contains("[2, 64]", e.Message);
         Assert.Contains("[1, 64]", e.Message);
         Assert.Throws<ArgumentException>(() => _lab.EncodeText(["a", "b"], ["only one"]));

@@ -1,3 +1,4 @@
+using Kandinsky.Lab.Analysis;
 using Kandinsky.Lab.Visuals;
 
 namespace Kandinsky.Lab.Tests.Visuals;

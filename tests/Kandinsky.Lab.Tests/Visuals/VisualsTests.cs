@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml;
+using Kandinsky.Lab.Analysis;
 using Kandinsky.Lab.Formatting;
+using Kandinsky.Lab.Models.Prior;
 using Kandinsky.Lab.Notebooks;
 using Kandinsky.Lab.Pipeline;
 using Kandinsky.Lab.Tensors.Imaging;
@@ -22,10 +24,10 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
     public void EveryResultTypeRendersSafeWellFormedHtmlAndPlainText()
     {
         using var text = Lab.EncodeText([ScriptPrompt, AttributePrompt], [AttributePrompt, ScriptPrompt]);
-        using var prior = Lab.Prior(text, steps: 4, guidanceScale: 4, seed: 1);
-        using var decoded = Lab.Decode(prior, text, steps: 3, guidanceScale: 4, seed: 1, width: 64, height: 64, decodePreviews: true);
+        using var prior = Lab.Prior(text, new PriorOptions { Steps = 4, GuidanceScale = 4, Seed = 1 });
+        using var decoded = Lab.Decode(prior, text, new DecodeOptions { Steps = 3, GuidanceScale = 4, Seed = 1, Width = 64, Height = 64, DecodePreviews = true });
         var probes = Lab.TextProbes(ScriptPrompt, AttributePrompt);
-        var space = PriorLatentSpace.Of(Lab);
+        var space = PriorLatentSpace.Of(Lab.PriorPipeline.Prior);
         var projector = new EmbeddingProjector(title: ScriptPrompt).AddText(text).Add(prior.ImageEmbeds, AttributePrompt, decoded.Images)
             .AddPath(ScriptPrompt, [probes[0].Vector, probes[1].Vector], [ScriptPrompt, AttributePrompt]);
         var objects = new object[]
@@ -46,8 +48,8 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
             catch (Exception e) { throw new Xunit.Sdk.XunitException($"{o.GetType().Name}: {e.Message}"); }
         }
         // The prompts are shown, encoded, not dropped.
-        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", text.ToHtml());
-        Assert.Contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;", decoded.ToHtml());
+        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", LabFormatting.ToHtml(text));
+        Assert.Contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;", LabFormatting.ToHtml(decoded));
     }
 
     [Fact]
@@ -81,9 +83,9 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
     public void PriorAnalysisMapsStepsToClipSpaceAndEndsOnTheFinalEmbedding()
     {
         using var text = Lab.EncodeText("a person with blue hair");
-        using var prior = Lab.Prior(text, steps: 6, guidanceScale: 4, seed: 3);
+        using var prior = Lab.Prior(text, new PriorOptions { Steps = 6, GuidanceScale = 4, Seed = 3 });
         var probes = Lab.TextProbes("blue eyes", "brown eyes");
-        var analysis = prior.Analyze(probes, PriorLatentSpace.Of(Lab));
+        var analysis = prior.Analyze(probes, PriorLatentSpace.Of(Lab.PriorPipeline.Prior));
         Assert.Equal(6, analysis.Steps.Count);
         Assert.Equal(1, analysis.Steps[^1].CosineToFinal, 1e-5);
         // Oracle: the prior's own post_process_latents on a step's x̂₀, compared with the text embedding and a probe.
@@ -94,7 +96,7 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
         Assert.Equal(ImageEmbedding.Cosine(expected, text.ClipTextEmbedding(0)), analysis.Steps[2].CosineToText!.Value, 1e-5);
         Assert.Equal(ImageEmbedding.Cosine(expected, probes[1].Vector), analysis.Steps[2].CosineToProbes[1], 1e-5);
 
-        var fig = Json(prior.Plot(probes, PriorLatentSpace.Of(Lab)));
+        var fig = Json(prior.Plot(probes, PriorLatentSpace.Of(Lab.PriorPipeline.Prior)));
         var data = (JsonArray)fig["data"]!;
         Assert.Equal(2 + probes.Count + 2, data.Count);          // final, text, probes, two norms
         foreach (var trace in data)
@@ -115,7 +117,7 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
     public void ProjectorFiguresHavePlotlyStructure()
     {
         using var text = Lab.EncodeText(["a person with blue hair", "a person with red hair", "a person with green eyes"]);
-        using var prior = Lab.Prior(text, steps: 4, guidanceScale: 4, seed: 5);
+        using var prior = Lab.Prior(text, new PriorOptions { Steps = 4, GuidanceScale = 4, Seed = 5 });
         var projector = new EmbeddingProjector().AddText(text).Add(prior.ImageEmbeds, "prior")
             .AddPath("path", [prior.ImageEmbeds.Vector(0), prior.ImageEmbeds.Vector(1)]);
         var fig = Json(projector.ToFigure());
@@ -151,9 +153,9 @@ public class VisualsTests(MicroLabFixture micro) : IClassFixture<MicroLabFixture
     public void DecoderViewHasPreviewGridSliderAndLatentStatistics()
     {
         using var text = Lab.EncodeText(["a person with blue hair", "a person with red hair"]);
-        using var prior = Lab.Prior(text, steps: 3, guidanceScale: 4, seed: 9);
-        using var decoded = Lab.Decode(prior, text, steps: 5, guidanceScale: 4, seed: 9, width: 64, height: 64);
-        var html = decoded.ToHtml();
+        using var prior = Lab.Prior(text, new PriorOptions { Steps = 3, GuidanceScale = 4, Seed = 9 });
+        using var decoded = Lab.Decode(prior, text, new DecodeOptions { Steps = 5, GuidanceScale = 4, Seed = 9, Width = 64, Height = 64 });
+        var html = LabFormatting.ToHtml(decoded);
         var doc = HtmlCheck.Parse(html);
         var slider = doc.GetElementsByTagName("input").Cast<XmlElement>().Single();
         Assert.Equal("range", slider.GetAttribute("type"));

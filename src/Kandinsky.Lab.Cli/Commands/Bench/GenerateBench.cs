@@ -29,7 +29,8 @@ public static class GenerateBench
             double Once(int seed)
             {
                 var sw = Stopwatch.StartNew();
-                using var r = lab.Generate("a person with blue hair wearing a red shirt", null, ps, ds, seed: (ulong)seed, imagesPerPrompt: n);
+                using var r = lab.Generate("a person with blue hair wearing a red shirt", new PriorOptions { Steps = ps, Seed = (ulong)seed, ImagesPerPrompt = n },
+                    new DecodeOptions { Steps = ds });
                 return sw.Elapsed.TotalSeconds;
             }
             Console.WriteLine($"  warm-up:   {Once(0),8:F2} s");

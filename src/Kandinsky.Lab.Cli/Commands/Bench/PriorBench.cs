@@ -1,8 +1,6 @@
 using System.CommandLine;
-using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.Prior;
 using Kandinsky.Lab.Tensors;
-using Kandinsky.Lab.Tensors.IO;
 
 namespace Kandinsky.Lab.Cli.Commands.Bench;
 
@@ -24,19 +22,15 @@ public static class PriorBench
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "prior", "prior");
             int batch = parse.GetValue(cfg) ? 2 : 1;
             return NetworkBench.Run($"bench prior: {dir}, batch {batch}",
-                () =>
-                {
-                    var config = ConfigFile.Read<PriorTransformerConfig>(Path.Combine(dir, "config.json"));
-                    using var store = SafetensorsWeightStore.Open(dir);
-                    return PriorTransformer.Load(store, config);
-                },
+                () => PriorTransformer.Load(dir),
                 prior =>
                 {
                     var c = prior.Config;
                     var hidden = NetworkBench.Random(1, batch, c.EmbeddingDim);
                     var proj = NetworkBench.Random(2, batch, c.EmbeddingDim);
                     var text = NetworkBench.Random(3, batch, c.NumEmbeddings, c.EmbeddingDim);
-                    var mask = Tensor.Ones(batch, c.NumEmbeddings);
+                    var mask = new long[batch, c.NumEmbeddings];                   // every token kept
+                    foreach (ref var keep in System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref mask[0, 0], mask.Length)) keep = 1;
                     return () => { using var _ = prior.Forward(hidden, [500], proj, text, mask); };
                 },
                 parse.GetValue(runs), parse.GetValue(threads));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.MoVQ;
 using Kandinsky.Lab.Models.UNet;
 using Kandinsky.Lab.Tensors;
@@ -24,7 +25,7 @@ public static class UNetBench
         {
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "unet");
             var movqConfig = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dir))!, "movq", "config.json");
-            int scale = File.Exists(movqConfig) ? VQModelConfig.Load(movqConfig).ScaleFactor : 8;
+            int scale = File.Exists(movqConfig) ? ConfigFile.Load<VQModelConfig>(movqConfig).ScaleFactor : 8;
             int side = parse.GetValue(size) / scale, batch = parse.GetValue(cfg) ? 2 : 1, tokens = parse.GetValue(textTokens);
             return NetworkBench.Run($"bench unet: {dir}, batch {batch}, latents {side}x{side} ({side * scale} px), {tokens} text tokens",
                 () => UNet2DConditionModel.Load(dir),

@@ -4,16 +4,8 @@ using Kandinsky.Lab.Models.Common;
 namespace Kandinsky.Lab.Models.Clip;
 
 /// <summary>config.json of transformers' CLIPTextModelWithProjection (model_type "clip_text_model"), with the class defaults.</summary>
-public sealed record ClipTextConfig
+public sealed record ClipTextConfig : IConfig<ClipTextConfig>
 {
-    /// <summary>Reads and validates a config.json.</summary>
-    public static ClipTextConfig Load(string path)
-    {
-        var config = Common.ConfigFile.Read<ClipTextConfig>(path);
-        config.Validate(path);
-        return config;
-    }
-
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 49408;
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 512;
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 2048;
@@ -34,27 +26,20 @@ public sealed record ClipTextConfig
         PadTokenId = 1, BosTokenId = 0, EosTokenId = 2,
     };
 
-    public void Validate(string source = "CLIP text config")
+    public ClipTextConfig Validate(string source = "CLIP text config")
     {
-        ClipChecks.Positive(source, ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
+        ConfigFile.RequirePositive(source, ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
             ("projection_dim", ProjectionDim), ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads),
             ("max_position_embeddings", MaxPositionEmbeddings));
-        ClipChecks.Heads(source, HiddenSize, NumAttentionHeads);
+        ConfigFile.RequireHeads(source, HiddenSize, NumAttentionHeads);
         Activation.Validate(HiddenAct, source);
+        return this;
     }
 }
 
 /// <summary>config.json of transformers' CLIPVisionModelWithProjection (model_type "clip_vision_model"), with the class defaults.</summary>
-public sealed record ClipVisionConfig
+public sealed record ClipVisionConfig : IConfig<ClipVisionConfig>
 {
-    /// <summary>Reads and validates a config.json.</summary>
-    public static ClipVisionConfig Load(string path)
-    {
-        var config = Common.ConfigFile.Read<ClipVisionConfig>(path);
-        config.Validate(path);
-        return config;
-    }
-
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 768;
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
     [JsonPropertyName("projection_dim")] public int ProjectionDim { get; init; } = 512;
@@ -75,29 +60,15 @@ public sealed record ClipVisionConfig
         HiddenSize = 1024, IntermediateSize = 4096, ProjectionDim = 768, NumHiddenLayers = 24, NumAttentionHeads = 16, PatchSize = 14,
     };
 
-    public void Validate(string source = "CLIP vision config")
+    public ClipVisionConfig Validate(string source = "CLIP vision config")
     {
-        ClipChecks.Positive(source, ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize), ("projection_dim", ProjectionDim),
+        ConfigFile.RequirePositive(source, ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize), ("projection_dim", ProjectionDim),
             ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads), ("num_channels", NumChannels),
             ("image_size", ImageSize), ("patch_size", PatchSize));
-        ClipChecks.Heads(source, HiddenSize, NumAttentionHeads);
+        ConfigFile.RequireHeads(source, HiddenSize, NumAttentionHeads);
         if (ImageSize % PatchSize != 0)
             throw new InvalidDataException($"{source}: image_size {ImageSize} is not a multiple of patch_size {PatchSize}.");
         Activation.Validate(HiddenAct, source);
-    }
-}
-
-static class ClipChecks
-{
-    public static void Positive(string source, params (string Key, int Value)[] values)
-    {
-        foreach (var (key, value) in values)
-            if (value <= 0) throw new InvalidDataException($"{source}: {key} is {value}, expected a positive integer.");
-    }
-
-    public static void Heads(string source, int hidden, int heads)
-    {
-        if (hidden % heads != 0)
-            throw new InvalidDataException($"{source}: hidden_size {hidden} is not divisible by num_attention_heads {heads}.");
+        return this;
     }
 }

@@ -5,21 +5,21 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Clip;
 
 /// <summary>transformers CLIPEncoderLayer: pre-LN self-attention (q/k/v/out_proj with biases, scale d^-0.5) and MLP (fc1 → act → fc2).</summary>
-public sealed class ClipEncoderLayer : IDisposable
+public sealed class ClipEncoderLayer : Module
 {
     public ClipEncoderLayer(WeightCursor w, int hidden, int intermediate, int heads, float eps, string hiddenAct)
     {
         Heads = heads;
         HiddenAct = hiddenAct;
-        LayerNorm1 = new LayerNorm(w.Push("layer_norm1"), hidden, eps);
+        LayerNorm1 = Own(new LayerNorm(w.Push("layer_norm1"), hidden, eps));
         var attn = w.Push("self_attn");
-        QProj = new Linear(attn.Push("q_proj"), hidden, hidden);
-        KProj = new Linear(attn.Push("k_proj"), hidden, hidden);
-        VProj = new Linear(attn.Push("v_proj"), hidden, hidden);
-        OutProj = new Linear(attn.Push("out_proj"), hidden, hidden);
-        LayerNorm2 = new LayerNorm(w.Push("layer_norm2"), hidden, eps);
-        Fc1 = new Linear(w.Push("mlp").Push("fc1"), hidden, intermediate);
-        Fc2 = new Linear(w.Push("mlp").Push("fc2"), intermediate, hidden);
+        QProj = Own(new Linear(attn.Push("q_proj"), hidden, hidden));
+        KProj = Own(new Linear(attn.Push("k_proj"), hidden, hidden));
+        VProj = Own(new Linear(attn.Push("v_proj"), hidden, hidden));
+        OutProj = Own(new Linear(attn.Push("out_proj"), hidden, hidden));
+        LayerNorm2 = Own(new LayerNorm(w.Push("layer_norm2"), hidden, eps));
+        Fc1 = Own(new Linear(w.Push("mlp").Push("fc1"), hidden, intermediate));
+        Fc2 = Own(new Linear(w.Push("mlp").Push("fc2"), intermediate, hidden));
     }
 
     public int Heads { get; }
@@ -49,17 +49,5 @@ public sealed class ClipEncoderLayer : IDisposable
         using var act = Activation.Apply(HiddenAct, up);
         using var down = Fc2.Forward(act);
         return F.Add(h, down);
-    }
-
-    public void Dispose()
-    {
-        LayerNorm1.Dispose();
-        QProj.Dispose();
-        KProj.Dispose();
-        VProj.Dispose();
-        OutProj.Dispose();
-        LayerNorm2.Dispose();
-        Fc1.Dispose();
-        Fc2.Dispose();
     }
 }

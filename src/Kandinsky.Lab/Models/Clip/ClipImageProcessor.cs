@@ -6,7 +6,7 @@ using Kandinsky.Lab.Tensors;
 namespace Kandinsky.Lab.Models.Clip;
 
 /// <summary>preprocessor_config.json of transformers' CLIPImageProcessor, key for key, with the class defaults.</summary>
-public sealed record ClipImageProcessorConfig
+public sealed record ClipImageProcessorConfig : IConfig<ClipImageProcessorConfig>
 {
     [JsonPropertyName("do_resize")] public bool DoResize { get; init; } = true;
     /// <summary><c>{"shortest_edge": n}</c>, <c>{"height": h, "width": w}</c>, or a bare integer (shortest edge) in old configs.</summary>
@@ -42,7 +42,7 @@ public sealed record ClipImageProcessorConfig
         _ => throw new InvalidDataException($"preprocessor config: {name} is {e.GetRawText()}, expected an object with \"{key}\" or an integer."),
     };
 
-    public void Validate(string source = "preprocessor config")
+    public ClipImageProcessorConfig Validate(string source = "preprocessor config")
     {
         if (Resample != 3)
             throw new InvalidDataException($"{source}: resample is {Resample}, expected 3 (PIL bicubic).");
@@ -51,6 +51,7 @@ public sealed record ClipImageProcessorConfig
         var (h, w) = ResizedSize(1000, 1000);
         if (h <= 0 || w <= 0 || CropHeight <= 0 || CropWidth <= 0)
             throw new InvalidDataException($"{source}: size {Size.GetRawText()} and crop_size {CropHeight}x{CropWidth} must be positive.");
+        return this;
     }
 
     /// <summary>
@@ -73,20 +74,12 @@ public sealed record ClipImageProcessorTrace(byte[] Resized, int ResizedHeight, 
 /// </summary>
 public sealed class ClipImageProcessor(ClipImageProcessorConfig config)
 {
-    public ClipImageProcessorConfig Config { get; } = Validated(config);
+    public const string ConfigFileName = "preprocessor_config.json";
 
-    static ClipImageProcessorConfig Validated(ClipImageProcessorConfig c)
-    {
-        c.Validate();
-        return c;
-    }
+    public ClipImageProcessorConfig Config { get; } = config.Validate();
 
-    public static ClipImageProcessor Load(string preprocessorConfigPath)
-    {
-        var config = ConfigFile.Read<ClipImageProcessorConfig>(preprocessorConfigPath);
-        config.Validate(preprocessorConfigPath);
-        return new ClipImageProcessor(config);
-    }
+    /// <summary>Reads <c>preprocessor_config.json</c> of an image_processor component folder.</summary>
+    public static ClipImageProcessor Load(string folder) => new(ConfigFile.Load<ClipImageProcessorConfig>(Path.Combine(folder, ConfigFileName)));
 
     /// <summary>RGB image bytes [height, width, 3] → pixel_values [1, 3, crop_h, crop_w].</summary>
     public Tensor Preprocess(ReadOnlySpan<byte> rgb, int height, int width) => Preprocess(rgb, height, width, out _);

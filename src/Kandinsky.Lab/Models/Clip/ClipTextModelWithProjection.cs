@@ -5,42 +5,36 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Clip;
 
 /// <summary>The outputs of <see cref="ClipTextModelWithProjection"/>; the caller disposes them.</summary>
-public sealed record ClipTextOutput(Tensor TextEmbeds, Tensor LastHiddenState) : IDisposable
-{
-    public void Dispose()
-    {
-        TextEmbeds.Dispose();
-        LastHiddenState.Dispose();
-    }
-}
+public sealed record ClipTextOutput(Tensor TextEmbeds, Tensor LastHiddenState) : ModelOutput(TextEmbeds, LastHiddenState);
 
 /// <summary>
 /// transformers CLIPTextModelWithProjection: token + position embeddings, a pre-LN encoder under a causal mask
 /// (plus the padding mask when given), final_layer_norm, and text_projection (no bias) of the pooled token.
 /// </summary>
-public sealed class ClipTextModelWithProjection : IDisposable
+public sealed class ClipTextModelWithProjection : Module
 {
+    /// <summary>Weight file name inside a component folder.</summary>
+    public const string WeightsFileName = "model.safetensors";
+
     public ClipTextModelWithProjection(ClipTextConfig config, WeightCursor w)
     {
-        config.Validate();
-        Config = config;
+        Config = config.Validate();
         int hidden = config.HiddenSize;
         float eps = (float)config.LayerNormEps;
         var tm = w.Push("text_model");
-        TokenEmbedding = tm.Push("embeddings").Push("token_embedding").Get("weight", config.VocabSize, hidden);
-        PositionEmbedding = tm.Push("embeddings").Push("position_embedding").Get("weight", config.MaxPositionEmbeddings, hidden);
+        TokenEmbedding = Own(tm.Push("embeddings").Push("token_embedding").Get("weight", config.VocabSize, hidden));
+        PositionEmbedding = Own(tm.Push("embeddings").Push("position_embedding").Get("weight", config.MaxPositionEmbeddings, hidden));
         var layers = tm.Push("encoder").Push("layers");
-        Layers = Enumerable.Range(0, config.NumHiddenLayers)
+        Layers = Own(Enumerable.Range(0, config.NumHiddenLayers)
             .Select(i => new ClipEncoderLayer(layers.Push(i), hidden, config.IntermediateSize, config.NumAttentionHeads, eps, config.HiddenAct))
-            .ToArray();
-        FinalLayerNorm = new LayerNorm(tm.Push("final_layer_norm"), hidden, eps);
-        TextProjection = new Linear(w.Push("text_projection"), hidden, config.ProjectionDim, bias: false);
-        w.Finish();
+            .ToArray());
+        FinalLayerNorm = Own(new LayerNorm(tm.Push("final_layer_norm"), hidden, eps));
+        TextProjection = Own(new Linear(w.Push("text_projection"), hidden, config.ProjectionDim, bias: false));
     }
 
-    /// <summary>Reads every weight from <paramref name="store"/> (model.safetensors keys) and checks them strictly.</summary>
-    public static ClipTextModelWithProjection Load(IWeightStore store, ClipTextConfig config, string component = "text_encoder") =>
-        new(config, new WeightCursor(store, component));
+    /// <summary>Loads a component folder (config.json + weights), strictly: see <see cref="ComponentLoader"/>.</summary>
+    public static ClipTextModelWithProjection Load(string folder) => ComponentLoader.Load<ClipTextConfig, ClipTextModelWithProjection>(folder, (c, w) => new(c, w));
+
 
     public ClipTextConfig Config { get; }
     public Tensor TokenEmbedding { get; }      // [vocab, hidden]
@@ -137,14 +131,5 @@ public sealed class ClipTextModelWithProjection : IDisposable
                     m[(b * length + i) * length + j] = causal + padding;
                 }
         return mask;
-    }
-
-    public void Dispose()
-    {
-        TokenEmbedding.Dispose();
-        PositionEmbedding.Dispose();
-        foreach (var l in Layers) l.Dispose();
-        FinalLayerNorm.Dispose();
-        TextProjection.Dispose();
     }
 }

@@ -5,45 +5,39 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Clip;
 
 /// <summary>The outputs of <see cref="ClipVisionModelWithProjection"/>; the caller disposes them.</summary>
-public sealed record ClipVisionOutput(Tensor ImageEmbeds, Tensor LastHiddenState) : IDisposable
-{
-    public void Dispose()
-    {
-        ImageEmbeds.Dispose();
-        LastHiddenState.Dispose();
-    }
-}
+public sealed record ClipVisionOutput(Tensor ImageEmbeds, Tensor LastHiddenState) : ModelOutput(ImageEmbeds, LastHiddenState);
 
 /// <summary>
 /// transformers CLIPVisionModelWithProjection: patch conv (kernel = stride = patch_size, no bias), class token first,
 /// position embeddings, pre_layrnorm, pre-LN encoder, post_layernorm of the class token, visual_projection (no bias).
 /// </summary>
-public sealed class ClipVisionModelWithProjection : IDisposable
+public sealed class ClipVisionModelWithProjection : Module
 {
+    /// <summary>Weight file name inside a component folder.</summary>
+    public const string WeightsFileName = "model.safetensors";
+
     public ClipVisionModelWithProjection(ClipVisionConfig config, WeightCursor w)
     {
-        config.Validate();
-        Config = config;
+        Config = config.Validate();
         int hidden = config.HiddenSize;
         float eps = (float)config.LayerNormEps;
         var vm = w.Push("vision_model");
         var emb = vm.Push("embeddings");
-        ClassEmbedding = emb.Get("class_embedding", hidden);
-        PatchEmbedding = new Conv2d(emb.Push("patch_embedding"), config.NumChannels, hidden, config.PatchSize, stride: config.PatchSize, bias: false);
-        PositionEmbedding = emb.Push("position_embedding").Get("weight", config.NumPositions, hidden);
-        PreLayrnorm = new LayerNorm(vm.Push("pre_layrnorm"), hidden, eps);   // (sic) the checkpoint's spelling
+        ClassEmbedding = Own(emb.Get("class_embedding", hidden));
+        PatchEmbedding = Own(new Conv2d(emb.Push("patch_embedding"), config.NumChannels, hidden, config.PatchSize, stride: config.PatchSize, bias: false));
+        PositionEmbedding = Own(emb.Push("position_embedding").Get("weight", config.NumPositions, hidden));
+        PreLayrnorm = Own(new LayerNorm(vm.Push("pre_layrnorm"), hidden, eps));   // (sic) the checkpoint's spelling
         var layers = vm.Push("encoder").Push("layers");
-        Layers = Enumerable.Range(0, config.NumHiddenLayers)
+        Layers = Own(Enumerable.Range(0, config.NumHiddenLayers)
             .Select(i => new ClipEncoderLayer(layers.Push(i), hidden, config.IntermediateSize, config.NumAttentionHeads, eps, config.HiddenAct))
-            .ToArray();
-        PostLayernorm = new LayerNorm(vm.Push("post_layernorm"), hidden, eps);
-        VisualProjection = new Linear(w.Push("visual_projection"), hidden, config.ProjectionDim, bias: false);
-        w.Finish();
+            .ToArray());
+        PostLayernorm = Own(new LayerNorm(vm.Push("post_layernorm"), hidden, eps));
+        VisualProjection = Own(new Linear(w.Push("visual_projection"), hidden, config.ProjectionDim, bias: false));
     }
 
-    /// <summary>Reads every weight from <paramref name="store"/> (model.safetensors keys) and checks them strictly.</summary>
-    public static ClipVisionModelWithProjection Load(IWeightStore store, ClipVisionConfig config, string component = "image_encoder") =>
-        new(config, new WeightCursor(store, component));
+    /// <summary>Loads a component folder (config.json + weights), strictly: see <see cref="ComponentLoader"/>.</summary>
+    public static ClipVisionModelWithProjection Load(string folder) => ComponentLoader.Load<ClipVisionConfig, ClipVisionModelWithProjection>(folder, (c, w) => new(c, w));
+
 
     public ClipVisionConfig Config { get; }
     public Tensor ClassEmbedding { get; }       // [hidden]
@@ -92,16 +86,5 @@ public sealed class ClipVisionModelWithProjection : IDisposable
         using var pooled = PostLayernorm.Forward(first);
         trace?.Invoke("vision_model.post_layernorm", pooled);
         return new ClipVisionOutput(VisualProjection.Forward(pooled), h);
-    }
-
-    public void Dispose()
-    {
-        ClassEmbedding.Dispose();
-        PatchEmbedding.Dispose();
-        PositionEmbedding.Dispose();
-        PreLayrnorm.Dispose();
-        foreach (var l in Layers) l.Dispose();
-        PostLayernorm.Dispose();
-        VisualProjection.Dispose();
     }
 }

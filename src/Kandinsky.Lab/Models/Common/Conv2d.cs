@@ -4,7 +4,7 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Common;
 
 /// <summary>torch.nn.Conv2d (groups 1, square kernel): <c>weight</c> [out, in, k, k], optional <c>bias</c> [out].</summary>
-public sealed class Conv2d : IDisposable
+public sealed class Conv2d : Module
 {
     public Conv2d(WeightCursor w, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = true)
     {
@@ -13,8 +13,8 @@ public sealed class Conv2d : IDisposable
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
-        Weight = w.Get("weight", outChannels, inChannels, kernelSize, kernelSize);
-        Bias = bias ? w.Get("bias", outChannels) : null;
+        Weight = Own(w.Get("weight", outChannels, inChannels, kernelSize, kernelSize));
+        Bias = Own(bias ? w.Get("bias", outChannels) : null);
     }
 
     public int InChannels { get; }
@@ -27,10 +27,4 @@ public sealed class Conv2d : IDisposable
 
     /// <summary>[N, C, H, W] → [N, O, H', W'].</summary>
     public Tensor Forward(Tensor x) => F.Conv2d(x, Weight, Bias, Stride, Padding);
-
-    public void Dispose()
-    {
-        Weight.Dispose();
-        Bias?.Dispose();
-    }
 }

@@ -4,7 +4,7 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Common;
 
 /// <summary>torch.nn.GroupNorm with an affine <c>weight</c> / <c>bias</c> [channels].</summary>
-public sealed class GroupNorm : IDisposable
+public sealed class GroupNorm : Module
 {
     public GroupNorm(WeightCursor w, int groups, int channels, float eps)
     {
@@ -13,8 +13,8 @@ public sealed class GroupNorm : IDisposable
         Groups = groups;
         Channels = channels;
         Eps = eps;
-        Weight = w.Get("weight", channels);
-        Bias = w.Get("bias", channels);
+        Weight = Own(w.Get("weight", channels));
+        Bias = Own(w.Get("bias", channels));
     }
 
     public int Groups { get; }
@@ -25,10 +25,4 @@ public sealed class GroupNorm : IDisposable
 
     /// <summary>[N, C, *] → [N, C, *].</summary>
     public Tensor Forward(Tensor x) => F.GroupNorm(x, Groups, Weight, Bias, Eps);
-
-    public void Dispose()
-    {
-        Weight.Dispose();
-        Bias.Dispose();
-    }
 }

@@ -4,14 +4,14 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Common;
 
 /// <summary>torch.nn.LayerNorm over the last dimension with an affine <c>weight</c> / <c>bias</c> [dim].</summary>
-public sealed class LayerNorm : IDisposable
+public sealed class LayerNorm : Module
 {
     public LayerNorm(WeightCursor w, int dim, float eps)
     {
         Dim = dim;
         Eps = eps;
-        Weight = w.Get("weight", dim);
-        Bias = w.Get("bias", dim);
+        Weight = Own(w.Get("weight", dim));
+        Bias = Own(w.Get("bias", dim));
     }
 
     public int Dim { get; }
@@ -21,10 +21,4 @@ public sealed class LayerNorm : IDisposable
 
     /// <summary>[..., dim] → [..., dim].</summary>
     public Tensor Forward(Tensor x) => F.LayerNorm(x, Weight, Bias, Eps);
-
-    public void Dispose()
-    {
-        Weight.Dispose();
-        Bias.Dispose();
-    }
 }

@@ -4,14 +4,14 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Common;
 
 /// <summary>torch.nn.Linear: <c>weight</c> [out, in], optional <c>bias</c> [out]; built from the cursor of its checkpoint name.</summary>
-public sealed class Linear : IDisposable
+public sealed class Linear : Module
 {
     public Linear(WeightCursor w, int inFeatures, int outFeatures, bool bias = true)
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Weight = w.Get("weight", outFeatures, inFeatures);
-        Bias = bias ? w.Get("bias", outFeatures) : null;
+        Weight = Own(w.Get("weight", outFeatures, inFeatures));
+        Bias = Own(bias ? w.Get("bias", outFeatures) : null);
     }
 
     public int InFeatures { get; }
@@ -21,10 +21,4 @@ public sealed class Linear : IDisposable
 
     /// <summary>[..., in] → [..., out].</summary>
     public Tensor Forward(Tensor x) => F.Linear(x, Weight, Bias);
-
-    public void Dispose()
-    {
-        Weight.Dispose();
-        Bias?.Dispose();
-    }
 }

@@ -4,12 +4,12 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.Common;
 
 /// <summary>diffusers <c>TimestepEmbedding</c> (act_fn "silu"): linear_1 → SiLU → linear_2.</summary>
-public sealed class TimestepEmbedding : IDisposable
+public sealed class TimestepEmbedding : Module
 {
     public TimestepEmbedding(WeightCursor w, int inChannels, int timeEmbedDim, int? outDim = null)
     {
-        Linear1 = new Linear(w.Push("linear_1"), inChannels, timeEmbedDim);
-        Linear2 = new Linear(w.Push("linear_2"), timeEmbedDim, outDim ?? timeEmbedDim);
+        Linear1 = Own(new Linear(w.Push("linear_1"), inChannels, timeEmbedDim));
+        Linear2 = Own(new Linear(w.Push("linear_2"), timeEmbedDim, outDim ?? timeEmbedDim));
     }
 
     public Linear Linear1 { get; }
@@ -21,11 +21,5 @@ public sealed class TimestepEmbedding : IDisposable
         using var h = Linear1.Forward(sample);
         using var a = F.Silu(h);
         return Linear2.Forward(a);
-    }
-
-    public void Dispose()
-    {
-        Linear1.Dispose();
-        Linear2.Dispose();
     }
 }

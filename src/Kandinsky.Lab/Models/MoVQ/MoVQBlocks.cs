@@ -1,5 +1,4 @@
 using Kandinsky.Lab.Models.Common;
-using Kandinsky.Lab.Models.UNet;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
 
@@ -9,16 +8,16 @@ namespace Kandinsky.Lab.Models.MoVQ;
 /// diffusers <c>ResnetBlockCondNorm2D</c> with <c>time_embedding_norm="spatial"</c> (MoVQ decoder):
 /// <c>h = conv2(SiLU(norm2(conv1(SiLU(norm1(x, zq))), zq))); out = conv_shortcut(x) + h</c>, the norms being SpatialNorms.
 /// </summary>
-public sealed class ResnetBlockCondNorm2D : IDisposable
+public sealed class ResnetBlockCondNorm2D : Module
 {
     public ResnetBlockCondNorm2D(WeightCursor w, int inChannels, int outChannels, int zqChannels)
     {
         InChannels = inChannels;
-        Norm1 = new SpatialNorm(w.Push("norm1"), inChannels, zqChannels);
-        Conv1 = new Conv2d(w.Push("conv1"), inChannels, outChannels, 3, padding: 1);
-        Norm2 = new SpatialNorm(w.Push("norm2"), outChannels, zqChannels);
-        Conv2 = new Conv2d(w.Push("conv2"), outChannels, outChannels, 3, padding: 1);
-        ConvShortcut = inChannels != outChannels ? new Conv2d(w.Push("conv_shortcut"), inChannels, outChannels, 1) : null;
+        Norm1 = Own(new SpatialNorm(w.Push("norm1"), inChannels, zqChannels));
+        Conv1 = Own(new Conv2d(w.Push("conv1"), inChannels, outChannels, 3, padding: 1));
+        Norm2 = Own(new SpatialNorm(w.Push("norm2"), outChannels, zqChannels));
+        Conv2 = Own(new Conv2d(w.Push("conv2"), outChannels, outChannels, 3, padding: 1));
+        ConvShortcut = Own(inChannels != outChannels ? new Conv2d(w.Push("conv_shortcut"), inChannels, outChannels, 1) : null);
     }
 
     public int InChannels { get; }
@@ -43,15 +42,6 @@ public sealed class ResnetBlockCondNorm2D : IDisposable
         F.AddInPlace(h, shortcut);
         return h;
     }
-
-    public void Dispose()
-    {
-        Norm1.Dispose();
-        Conv1.Dispose();
-        Norm2.Dispose();
-        Conv2.Dispose();
-        ConvShortcut?.Dispose();
-    }
 }
 
 /// <summary>
@@ -59,17 +49,17 @@ public sealed class ResnetBlockCondNorm2D : IDisposable
 /// <c>x + to_out.0(softmax(q kᵀ / √C) v)</c> with q, k, v from the normalised input — a GroupNorm
 /// (<c>group_norm</c>, encoder) or a SpatialNorm (<c>spatial_norm</c>, decoder).
 /// </summary>
-public sealed class MoVQAttention : IDisposable
+public sealed class MoVQAttention : Module
 {
     MoVQAttention(WeightCursor w, int channels, GroupNorm? groupNorm, SpatialNorm? spatialNorm)
     {
         Channels = channels;
-        GroupNorm = groupNorm;
-        SpatialNorm = spatialNorm;
-        ToQ = new Linear(w.Push("to_q"), channels, channels);
-        ToK = new Linear(w.Push("to_k"), channels, channels);
-        ToV = new Linear(w.Push("to_v"), channels, channels);
-        ToOut = new Linear(w.Push("to_out").Push(0), channels, channels);   // to_out.1 is Dropout, skipped
+        GroupNorm = Own(groupNorm);
+        SpatialNorm = Own(spatialNorm);
+        ToQ = Own(new Linear(w.Push("to_q"), channels, channels));
+        ToK = Own(new Linear(w.Push("to_k"), channels, channels));
+        ToV = Own(new Linear(w.Push("to_v"), channels, channels));
+        ToOut = Own(new Linear(w.Push("to_out").Push(0), channels, channels));   // to_out.1 is Dropout, skipped
     }
 
     /// <summary>Encoder attention: GroupNorm(groups, eps 1e-6) on the input.</summary>
@@ -114,16 +104,6 @@ public sealed class MoVQAttention : IDisposable
         using (var image = channelsFirst.Reshape(b, c, h, w))
             return F.Add(image, x);
     }
-
-    public void Dispose()
-    {
-        GroupNorm?.Dispose();
-        SpatialNorm?.Dispose();
-        ToQ.Dispose();
-        ToK.Dispose();
-        ToV.Dispose();
-        ToOut.Dispose();
-    }
 }
 
 /// <summary>
@@ -131,16 +111,15 @@ public sealed class MoVQAttention : IDisposable
 /// embedding), each followed by an attention in the Attn variant, then <c>downsamplers.0</c>: pad right and bottom
 /// by one zero, 3×3 conv with stride 2 and no padding.
 /// </summary>
-public sealed class MoVQEncoderBlock : IDisposable
+public sealed class MoVQEncoderBlock : Module
 {
     public MoVQEncoderBlock(WeightCursor w, int inChannels, int outChannels, int numLayers, bool withAttention, bool addDownsample, int groups)
     {
-        Resnets = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new ResnetBlock2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, null, groups, 1e-6f))];
-        Attentions = withAttention
-            ? [.. Enumerable.Range(0, numLayers).Select(i => MoVQAttention.WithGroupNorm(w.Push("attentions").Push(i), outChannels, groups))]
-            : [];
-        Downsampler = addDownsample ? new Conv2d(w.Push("downsamplers").Push(0).Push("conv"), outChannels, outChannels, 3, stride: 2) : null;
+        Resnets = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new ResnetBlock2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, null, groups, 1e-6f)));
+        Attentions = Own(Enumerable.Range(0, withAttention ? numLayers : 0)
+            .Select(i => MoVQAttention.WithGroupNorm(w.Push("attentions").Push(i), outChannels, groups)));
+        Downsampler = Own(addDownsample ? new Conv2d(w.Push("downsamplers").Push(0).Push("conv"), outChannels, outChannels, 3, stride: 2) : null);
     }
 
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
@@ -163,29 +142,21 @@ public sealed class MoVQEncoderBlock : IDisposable
         }
         return h;
     }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        foreach (var a in Attentions) a.Dispose();
-        Downsampler?.Dispose();
-    }
 }
 
 /// <summary>
 /// diffusers <c>UpDecoderBlock2D</c> / <c>AttnUpDecoderBlock2D</c> with spatial norms: SpatialNorm resnets, each followed
 /// by an attention in the Attn variant, then <c>upsamplers.0</c>: nearest 2× and a 3×3 conv.
 /// </summary>
-public sealed class MoVQDecoderBlock : IDisposable
+public sealed class MoVQDecoderBlock : Module
 {
     public MoVQDecoderBlock(WeightCursor w, int inChannels, int outChannels, int numLayers, bool withAttention, bool addUpsample, int zqChannels)
     {
-        Resnets = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new ResnetBlockCondNorm2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, zqChannels))];
-        Attentions = withAttention
-            ? [.. Enumerable.Range(0, numLayers).Select(i => MoVQAttention.WithSpatialNorm(w.Push("attentions").Push(i), outChannels, zqChannels))]
-            : [];
-        Upsampler = addUpsample ? new Conv2d(w.Push("upsamplers").Push(0).Push("conv"), outChannels, outChannels, 3, padding: 1) : null;
+        Resnets = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new ResnetBlockCondNorm2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, zqChannels)));
+        Attentions = Own(Enumerable.Range(0, withAttention ? numLayers : 0)
+            .Select(i => MoVQAttention.WithSpatialNorm(w.Push("attentions").Push(i), outChannels, zqChannels)));
+        Upsampler = Own(addUpsample ? new Conv2d(w.Push("upsamplers").Push(0).Push("conv"), outChannels, outChannels, 3, padding: 1) : null);
     }
 
     public IReadOnlyList<ResnetBlockCondNorm2D> Resnets { get; }
@@ -207,12 +178,5 @@ public sealed class MoVQDecoderBlock : IDisposable
             using (var old = h) h = Upsampler.Forward(old);
         }
         return h;
-    }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        foreach (var a in Attentions) a.Dispose();
-        Upsampler?.Dispose();
     }
 }

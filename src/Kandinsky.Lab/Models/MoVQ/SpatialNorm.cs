@@ -9,7 +9,7 @@ namespace Kandinsky.Lab.Models.MoVQ;
 /// latent nearest-resized to f's size and norm_layer is a GroupNorm with 32 groups and eps 1e-6 whatever the
 /// model's norm_num_groups.
 /// </summary>
-public sealed class SpatialNorm : IDisposable
+public sealed class SpatialNorm : Module
 {
     /// <summary>SpatialNorm's GroupNorm always has 32 groups (diffusers hard-codes it).</summary>
     public const int Groups = 32;
@@ -17,9 +17,9 @@ public sealed class SpatialNorm : IDisposable
 
     public SpatialNorm(WeightCursor w, int fChannels, int zqChannels)
     {
-        NormLayer = new GroupNorm(w.Push("norm_layer"), Groups, fChannels, Eps);
-        ConvY = new Conv2d(w.Push("conv_y"), zqChannels, fChannels, 1);
-        ConvB = new Conv2d(w.Push("conv_b"), zqChannels, fChannels, 1);
+        NormLayer = Own(new GroupNorm(w.Push("norm_layer"), Groups, fChannels, Eps));
+        ConvY = Own(new Conv2d(w.Push("conv_y"), zqChannels, fChannels, 1));
+        ConvB = Own(new Conv2d(w.Push("conv_b"), zqChannels, fChannels, 1));
     }
 
     public GroupNorm NormLayer { get; }
@@ -68,12 +68,5 @@ public sealed class SpatialNorm : IDisposable
     {
         float scale = (float)inSize / outSize;
         return [.. Enumerable.Range(0, outSize).Select(i => Math.Min((int)MathF.Floor(i * scale), inSize - 1))];
-    }
-
-    public void Dispose()
-    {
-        NormLayer.Dispose();
-        ConvY.Dispose();
-        ConvB.Dispose();
     }
 }

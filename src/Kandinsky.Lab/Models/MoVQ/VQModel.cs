@@ -1,5 +1,4 @@
 using Kandinsky.Lab.Models.Common;
-using Kandinsky.Lab.Models.UNet;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
 
@@ -19,18 +18,18 @@ public sealed record QuantizeResult(Tensor Quantized, long[] Indices) : IDisposa
 /// decode:   z → [quantize] → post_quant_conv → decoder(·, zq)       (every SpatialNorm is conditioned on zq)
 /// </code>
 /// </summary>
-public sealed class VQModel : IDisposable
+public sealed class VQModel : Module
 {
     public const string WeightsFileName = "diffusion_pytorch_model.safetensors";
 
     public VQModel(VQModelConfig config, WeightCursor w)
     {
         Config = config.Validate();
-        Encoder = new MoVQEncoder(w.Push("encoder"), config);
-        QuantConv = new Conv2d(w.Push("quant_conv"), config.LatentChannels, config.EmbedDim, 1);
-        Codebook = w.Push("quantize").Push("embedding").Get("weight", config.NumVqEmbeddings, config.EmbedDim);
-        PostQuantConv = new Conv2d(w.Push("post_quant_conv"), config.EmbedDim, config.LatentChannels, 1);
-        Decoder = new MoVQDecoder(w.Push("decoder"), config);
+        Encoder = Own(new MoVQEncoder(w.Push("encoder"), config));
+        QuantConv = Own(new Conv2d(w.Push("quant_conv"), config.LatentChannels, config.EmbedDim, 1));
+        Codebook = Own(w.Push("quantize").Push("embedding").Get("weight", config.NumVqEmbeddings, config.EmbedDim));
+        PostQuantConv = Own(new Conv2d(w.Push("post_quant_conv"), config.EmbedDim, config.LatentChannels, 1));
+        Decoder = Own(new MoVQDecoder(w.Push("decoder"), config));
     }
 
     public VQModelConfig Config { get; }
@@ -41,17 +40,9 @@ public sealed class VQModel : IDisposable
     public Conv2d PostQuantConv { get; }
     public MoVQDecoder Decoder { get; }
 
-    /// <summary>Loads a diffusers component folder (config.json + weights, single or sharded safetensors), strictly.</summary>
-    public static VQModel Load(string folder)
-    {
-        var config = VQModelConfig.Load(Path.Combine(folder, "config.json"));
-        using var store = SafetensorsWeightStore.Open(folder);
-        return Load(store, config, folder);
-    }
+    /// <summary>Loads a component folder (config.json + weights), strictly: see <see cref="ComponentLoader"/>.</summary>
+    public static VQModel Load(string folder) => ComponentLoader.Load<VQModelConfig, VQModel>(folder, (c, w) => new(c, w));
 
-    /// <summary>Builds the network from <paramref name="store"/> and checks that every key is used and well-shaped.</summary>
-    public static VQModel Load(IWeightStore store, VQModelConfig config, string component = "movq")
-        => WeightCursor.Build(store, component, w => new VQModel(config, w));
 
     /// <summary>encode(x).latents: image [B, in_channels, H, W] in [-1, 1] → [B, vq_embed_dim, H/s, W/s] (not quantised).</summary>
     public Tensor Encode(Tensor image, Action<string, Tensor>? trace = null)
@@ -113,28 +104,19 @@ public sealed class VQModel : IDisposable
         QuantizeResult? q = forceNotQuantize ? null : Quantize(latents);
         using var _ = q;
         var zq = q?.Quantized ?? latents;
-        using var h = PostQuantConv.Forward(zq);
+        using var h = PostQuantConv.Forward(zq);                                  // [B, latent_channels, h, w]
         trace?.Invoke("post_quant_conv", h);
-        return Decoder.Forward(h, zq, trace);
-    }
-
-    public void Dispose()
-    {
-        Encoder.Dispose();
-        QuantConv.Dispose();
-        Codebook.Dispose();
-        PostQuantConv.Dispose();
-        Decoder.Dispose();
+        return Decoder.Forward(h, zq, trace);                                     // [B, out_channels, h·s, w·s]
     }
 }
 
 /// <summary>diffusers VAE <c>Encoder</c> (double_z false): conv_in → down blocks → mid (resnet, attention, resnet) → GN → SiLU → conv_out.</summary>
-public sealed class MoVQEncoder : IDisposable
+public sealed class MoVQEncoder : Module
 {
     public MoVQEncoder(WeightCursor w, VQModelConfig c)
     {
         int levels = c.BlockOutChannels.Length, groups = c.NormNumGroups, top = c.BlockOutChannels[^1];
-        ConvIn = new Conv2d(w.Push("conv_in"), c.InChannels, c.BlockOutChannels[0], 3, padding: 1);
+        ConvIn = Own(new Conv2d(w.Push("conv_in"), c.InChannels, c.BlockOutChannels[0], 3, padding: 1));
         var blocks = new List<MoVQEncoderBlock>();
         int output = c.BlockOutChannels[0];
         for (int i = 0; i < levels; i++)
@@ -144,12 +126,12 @@ public sealed class MoVQEncoder : IDisposable
             blocks.Add(new MoVQEncoderBlock(w.Push("down_blocks").Push(i), input, output, c.LayersPerBlock,
                 c.DownBlockTypes[i] == VQModelConfig.AttnDownEncoder, i < levels - 1, groups));
         }
-        DownBlocks = blocks;
+        DownBlocks = Own(blocks);
         var mid = w.Push("mid_block");
-        MidResnets = [.. Enumerable.Range(0, 2).Select(i => new ResnetBlock2D(mid.Push("resnets").Push(i), top, top, null, groups, 1e-6f))];
-        MidAttention = c.MidBlockAddAttention ? MoVQAttention.WithGroupNorm(mid.Push("attentions").Push(0), top, groups) : null;
-        ConvNormOut = new GroupNorm(w.Push("conv_norm_out"), groups, top, 1e-6f);
-        ConvOut = new Conv2d(w.Push("conv_out"), top, c.LatentChannels, 3, padding: 1);
+        MidResnets = Own(Enumerable.Range(0, 2).Select(i => new ResnetBlock2D(mid.Push("resnets").Push(i), top, top, null, groups, 1e-6f)));
+        MidAttention = Own(c.MidBlockAddAttention ? MoVQAttention.WithGroupNorm(mid.Push("attentions").Push(0), top, groups) : null);
+        ConvNormOut = Own(new GroupNorm(w.Push("conv_norm_out"), groups, top, 1e-6f));
+        ConvOut = Own(new Conv2d(w.Push("conv_out"), top, c.LatentChannels, 3, padding: 1));
     }
 
     public Conv2d ConvIn { get; }
@@ -164,11 +146,11 @@ public sealed class MoVQEncoder : IDisposable
     /// <summary>[B, in, H, W] → [B, latent_channels, H/s, W/s]; traces under "encoder.*".</summary>
     public Tensor Forward(Tensor x, Action<string, Tensor>? trace)
     {
-        var h = ConvIn.Forward(x);
+        var h = ConvIn.Forward(x);                                                // [B, C0, H, W]
         trace?.Invoke("encoder.conv_in", h);
         for (int i = 0; i < DownBlocks.Count; i++)
         {
-            using (var old = h) h = DownBlocks[i].Forward(old);
+            using (var old = h) h = DownBlocks[i].Forward(old);                   // [B, C_i, H / 2^i, W / 2^i] (halved after all but the last)
             trace?.Invoke($"encoder.down_blocks.{i}", h);
         }
         using (var old = h) h = MidResnets[0].Forward(old, null);
@@ -178,19 +160,9 @@ public sealed class MoVQEncoder : IDisposable
         using (var old = h) h = ConvNormOut.Forward(old);
         trace?.Invoke("encoder.conv_norm_out", h);
         using (var old = h) h = F.Silu(old);
-        using (var old = h) h = ConvOut.Forward(old);
+        using (var old = h) h = ConvOut.Forward(old);                             // [B, latent_channels, H / s, W / s]
         trace?.Invoke("encoder.conv_out", h);
         return h;
-    }
-
-    public void Dispose()
-    {
-        ConvIn.Dispose();
-        foreach (var b in DownBlocks) b.Dispose();
-        foreach (var r in MidResnets) r.Dispose();
-        MidAttention?.Dispose();
-        ConvNormOut.Dispose();
-        ConvOut.Dispose();
     }
 }
 
@@ -198,15 +170,15 @@ public sealed class MoVQEncoder : IDisposable
 /// diffusers VAE <c>Decoder</c> with norm_type "spatial": conv_in → mid (resnet, attention, resnet) → up blocks →
 /// SpatialNorm → SiLU → conv_out; every norm is a SpatialNorm conditioned on the latent zq.
 /// </summary>
-public sealed class MoVQDecoder : IDisposable
+public sealed class MoVQDecoder : Module
 {
     public MoVQDecoder(WeightCursor w, VQModelConfig c)
     {
         int levels = c.BlockOutChannels.Length, top = c.BlockOutChannels[^1], zq = c.EmbedDim;
-        ConvIn = new Conv2d(w.Push("conv_in"), c.LatentChannels, top, 3, padding: 1);
+        ConvIn = Own(new Conv2d(w.Push("conv_in"), c.LatentChannels, top, 3, padding: 1));
         var mid = w.Push("mid_block");
-        MidResnets = [.. Enumerable.Range(0, 2).Select(i => new ResnetBlockCondNorm2D(mid.Push("resnets").Push(i), top, top, zq))];
-        MidAttention = c.MidBlockAddAttention ? MoVQAttention.WithSpatialNorm(mid.Push("attentions").Push(0), top, zq) : null;
+        MidResnets = Own(Enumerable.Range(0, 2).Select(i => new ResnetBlockCondNorm2D(mid.Push("resnets").Push(i), top, top, zq)));
+        MidAttention = Own(c.MidBlockAddAttention ? MoVQAttention.WithSpatialNorm(mid.Push("attentions").Push(0), top, zq) : null);
         var reversed = Enumerable.Reverse(c.BlockOutChannels).ToArray();
         var blocks = new List<MoVQDecoderBlock>();
         int output = reversed[0];
@@ -217,9 +189,9 @@ public sealed class MoVQDecoder : IDisposable
             blocks.Add(new MoVQDecoderBlock(w.Push("up_blocks").Push(i), input, output, c.LayersPerBlock + 1,
                 c.UpBlockTypes[i] == VQModelConfig.AttnUpDecoder, i < levels - 1, zq));
         }
-        UpBlocks = blocks;
-        ConvNormOut = new SpatialNorm(w.Push("conv_norm_out"), c.BlockOutChannels[0], zq);
-        ConvOut = new Conv2d(w.Push("conv_out"), c.BlockOutChannels[0], c.OutChannels, 3, padding: 1);
+        UpBlocks = Own(blocks);
+        ConvNormOut = Own(new SpatialNorm(w.Push("conv_norm_out"), c.BlockOutChannels[0], zq));
+        ConvOut = Own(new Conv2d(w.Push("conv_out"), c.BlockOutChannels[0], c.OutChannels, 3, padding: 1));
     }
 
     public Conv2d ConvIn { get; }
@@ -234,7 +206,7 @@ public sealed class MoVQDecoder : IDisposable
     /// <summary>z [B, latent_channels, h, w] (after post_quant_conv), zq [B, vq_embed_dim, h, w] → [B, out, h·s, w·s]; traces under "decoder.*".</summary>
     public Tensor Forward(Tensor z, Tensor zq, Action<string, Tensor>? trace)
     {
-        var h = ConvIn.Forward(z);
+        var h = ConvIn.Forward(z);                                                // [B, C_top, h, w]
         trace?.Invoke("decoder.conv_in", h);
         using (var old = h) h = MidResnets[0].Forward(old, zq);
         if (MidAttention != null) using (var old = h) h = MidAttention.Forward(old, zq);
@@ -242,23 +214,13 @@ public sealed class MoVQDecoder : IDisposable
         trace?.Invoke("decoder.mid_block", h);
         for (int i = 0; i < UpBlocks.Count; i++)
         {
-            using (var old = h) h = UpBlocks[i].Forward(old, zq);
+            using (var old = h) h = UpBlocks[i].Forward(old, zq);                 // doubled in size after all but the last
             trace?.Invoke($"decoder.up_blocks.{i}", h);
         }
         using (var old = h) h = ConvNormOut.Forward(old, zq);
         trace?.Invoke("decoder.conv_norm_out", h);
         using (var old = h) h = F.Silu(old);
-        using (var old = h) h = ConvOut.Forward(old);
+        using (var old = h) h = ConvOut.Forward(old);                             // [B, out_channels, h·s, w·s]
         return h;
-    }
-
-    public void Dispose()
-    {
-        ConvIn.Dispose();
-        foreach (var r in MidResnets) r.Dispose();
-        MidAttention?.Dispose();
-        foreach (var b in UpBlocks) b.Dispose();
-        ConvNormOut.Dispose();
-        ConvOut.Dispose();
     }
 }

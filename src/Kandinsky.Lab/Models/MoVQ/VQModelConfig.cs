@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Kandinsky.Lab.Models.UNet;
+using Kandinsky.Lab.Models.Common;
 
 namespace Kandinsky.Lab.Models.MoVQ;
 
@@ -8,7 +8,7 @@ namespace Kandinsky.Lab.Models.MoVQ;
 /// diffusers <c>VQModel</c> config.json with the diffusers defaults. This port implements the MoVQ form used by
 /// Kandinsky 2.1 (<c>norm_type="spatial"</c>); <see cref="Validate"/> names any other value it meets.
 /// </summary>
-public sealed record VQModelConfig
+public sealed record VQModelConfig : IConfig<VQModelConfig>
 {
     [JsonPropertyName("_class_name")] public string ClassName { get; init; } = "VQModel";
     [JsonPropertyName("_diffusers_version")] public string DiffusersVersion { get; init; } = "0.30.3";
@@ -55,23 +55,11 @@ public sealed record VQModelConfig
     /// <summary>The pipelines' movq_scale_factor: 2^(levels-1) pixels per latent.</summary>
     [JsonIgnore] public int ScaleFactor => 1 << (BlockOutChannels.Length - 1);
 
-    public static VQModelConfig FromJson(string json, string source = "config.json")
-    {
-        VQModelConfig? config;
-        try { config = JsonSerializer.Deserialize<VQModelConfig>(json, ConfigJson.Options); }
-        catch (JsonException e) { throw new InvalidDataException($"{source}: not a valid VQModel config ({e.Message}).", e); }
-        return (config ?? throw new InvalidDataException($"{source}: empty VQModel config.")).Validate(source);
-    }
-
-    public static VQModelConfig Load(string path) => FromJson(File.ReadAllText(path), path);
-
-    public string ToJson() => JsonSerializer.Serialize(this, ConfigJson.WriteOptions);
-
     public VQModelConfig Validate(string source = "VQModelConfig")
     {
         void Require(bool ok, string key, object? value, string expected)
         {
-            if (!ok) throw new NotSupportedException($"{source}: unsupported VQModel option {key} = {ConfigJson.Show(value)}; this port supports {expected}.");
+            if (!ok) throw new NotSupportedException($"{source}: unsupported VQModel option {key} = {ConfigFile.Show(value)}; this port supports {expected}.");
         }
         int levels = BlockOutChannels.Length;
         Require(levels >= 1 && BlockOutChannels.All(c => c > 0), "block_out_channels", BlockOutChannels, "one or more positive widths");

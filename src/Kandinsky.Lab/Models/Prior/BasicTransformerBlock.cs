@@ -8,22 +8,22 @@ namespace Kandinsky.Lab.Models.Prior;
 /// diffusers BasicTransformerBlock as the prior uses it: pre-LN self-attention (attn1, biases on q/k/v/out) and a
 /// GELU feed-forward of 4× width; no cross-attention (norm2 / attn2 absent). Dropout is skipped for inference.
 /// </summary>
-public sealed class BasicTransformerBlock : IDisposable
+public sealed class BasicTransformerBlock : Module
 {
     public BasicTransformerBlock(WeightCursor w, int dim, int heads, int headDim)
     {
         Heads = heads;
         HeadDim = headDim;
-        Norm1 = new LayerNorm(w.Push("norm1"), dim, 1e-5f);
+        Norm1 = Own(new LayerNorm(w.Push("norm1"), dim, 1e-5f));
         var attn = w.Push("attn1");
-        ToQ = new Linear(attn.Push("to_q"), dim, heads * headDim);
-        ToK = new Linear(attn.Push("to_k"), dim, heads * headDim);
-        ToV = new Linear(attn.Push("to_v"), dim, heads * headDim);
-        ToOut = new Linear(attn.Push("to_out").Push(0), heads * headDim, dim);   // to_out.1 is Dropout
-        Norm3 = new LayerNorm(w.Push("norm3"), dim, 1e-5f);
+        ToQ = Own(new Linear(attn.Push("to_q"), dim, heads * headDim));
+        ToK = Own(new Linear(attn.Push("to_k"), dim, heads * headDim));
+        ToV = Own(new Linear(attn.Push("to_v"), dim, heads * headDim));
+        ToOut = Own(new Linear(attn.Push("to_out").Push(0), heads * headDim, dim));   // to_out.1 is Dropout
+        Norm3 = Own(new LayerNorm(w.Push("norm3"), dim, 1e-5f));
         var ff = w.Push("ff").Push("net");
-        FfProj = new Linear(ff.Push(0).Push("proj"), dim, 4 * dim);             // net.0 = GELU(proj)
-        FfOut = new Linear(ff.Push(2), 4 * dim, dim);                             // net.1 is Dropout
+        FfProj = Own(new Linear(ff.Push(0).Push("proj"), dim, 4 * dim));             // net.0 = GELU(proj)
+        FfOut = Own(new Linear(ff.Push(2), 4 * dim, dim));                             // net.1 is Dropout
     }
 
     public int Heads { get; }
@@ -41,31 +41,19 @@ public sealed class BasicTransformerBlock : IDisposable
     public Tensor Forward(Tensor x, Tensor? mask)
     {
         // 1. self-attention
-        using var n1 = Norm1.Forward(x);
-        using var q = ToQ.Forward(n1);
+        using var n1 = Norm1.Forward(x);                                          // [B, S, inner]
+        using var q = ToQ.Forward(n1);                                            // [B, S, heads · head_dim]
         using var k = ToK.Forward(n1);
         using var v = ToV.Forward(n1);
-        using var a = MultiHeadAttention.Attend(q, k, v, Heads, mask, 1f / MathF.Sqrt(HeadDim));
+        using var a = MultiHeadAttention.Attend(q, k, v, Heads, mask, 1f / MathF.Sqrt(HeadDim));   // [B, S, inner]
         using var attnOut = ToOut.Forward(a);
-        using var h = F.Add(attnOut, x);
+        using var h = F.Add(attnOut, x);                                          // [B, S, inner]
 
         // 2. feed-forward
         using var n3 = Norm3.Forward(h);
-        using var up = FfProj.Forward(n3);
+        using var up = FfProj.Forward(n3);                                        // [B, S, 4 · inner]
         using var act = F.Gelu(up, "none");
         using var down = FfOut.Forward(act);
-        return F.Add(down, h);
-    }
-
-    public void Dispose()
-    {
-        Norm1.Dispose();
-        ToQ.Dispose();
-        ToK.Dispose();
-        ToV.Dispose();
-        ToOut.Dispose();
-        Norm3.Dispose();
-        FfProj.Dispose();
-        FfOut.Dispose();
+        return F.Add(down, h);                                                    // [B, S, inner]
     }
 }

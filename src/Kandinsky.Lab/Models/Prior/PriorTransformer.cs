@@ -8,13 +8,15 @@ namespace Kandinsky.Lab.Models.Prior;
 /// diffusers PriorTransformer (the Kandinsky 2.1 / Karlo diffusion prior): predicts the CLIP image embedding from
 /// a noisy one, the timestep, the CLIP text embedding and the CLIP text hidden states.
 /// </summary>
-public sealed class PriorTransformer : IDisposable
+public sealed class PriorTransformer : Module
 {
+    /// <summary>Weight file name inside a component folder.</summary>
+    public const string WeightsFileName = "diffusion_pytorch_model.safetensors";
+
     /// <summary>Builds the network from <paramref name="w"/> (keys without prefix, as in diffusion_pytorch_model.safetensors) and checks every key.</summary>
     public PriorTransformer(PriorTransformerConfig config, WeightCursor w)
     {
-        config.Validate();
-        Config = config;
+        Config = config.Validate();
         int inner = config.InnerDim;
         int timeEmbedDim = config.TimeEmbedDim ?? inner;
         int embeddingProjDim = config.EmbeddingProjDim ?? config.EmbeddingDim;
@@ -22,21 +24,20 @@ public sealed class PriorTransformer : IDisposable
         int sequence = config.NumEmbeddings + config.AdditionalEmbeddings;
 
         TimeProj = new Timesteps(inner, flipSinToCos: true, downscaleFreqShift: 0);
-        TimeEmbedding = new TimestepEmbedding(w.Push("time_embedding"), inner, timeEmbedDim, outDim: inner);
-        ProjIn = new Linear(w.Push("proj_in"), config.EmbeddingDim, inner);
-        EmbeddingProj = new Linear(w.Push("embedding_proj"), embeddingProjDim, inner);
-        EncoderHiddenStatesProj = new Linear(w.Push("encoder_hidden_states_proj"), config.EmbeddingDim, inner);
-        PositionalEmbedding = w.Get("positional_embedding", 1, sequence, inner);
-        PrdEmbedding = w.Get("prd_embedding", 1, 1, inner);
+        TimeEmbedding = Own(new TimestepEmbedding(w.Push("time_embedding"), inner, timeEmbedDim, outDim: inner));
+        ProjIn = Own(new Linear(w.Push("proj_in"), config.EmbeddingDim, inner));
+        EmbeddingProj = Own(new Linear(w.Push("embedding_proj"), embeddingProjDim, inner));
+        EncoderHiddenStatesProj = Own(new Linear(w.Push("encoder_hidden_states_proj"), config.EmbeddingDim, inner));
+        PositionalEmbedding = Own(w.Get("positional_embedding", 1, sequence, inner));
+        PrdEmbedding = Own(w.Get("prd_embedding", 1, 1, inner));
         var blocks = w.Push("transformer_blocks");
-        TransformerBlocks = Enumerable.Range(0, config.NumLayers)
+        TransformerBlocks = Own(Enumerable.Range(0, config.NumLayers)
             .Select(i => new BasicTransformerBlock(blocks.Push(i), inner, config.NumAttentionHeads, config.AttentionHeadDim))
-            .ToArray();
-        NormOut = new LayerNorm(w.Push("norm_out"), inner, 1e-5f);
-        ProjToClipEmbeddings = new Linear(w.Push("proj_to_clip_embeddings"), inner, clipEmbedDim);
-        ClipMean = w.Get("clip_mean", 1, clipEmbedDim);
-        ClipStd = w.Get("clip_std", 1, clipEmbedDim);
-        w.Finish();
+            .ToArray());
+        NormOut = Own(new LayerNorm(w.Push("norm_out"), inner, 1e-5f));
+        ProjToClipEmbeddings = Own(new Linear(w.Push("proj_to_clip_embeddings"), inner, clipEmbedDim));
+        ClipMean = Own(w.Get("clip_mean", 1, clipEmbedDim));
+        ClipStd = Own(w.Get("clip_std", 1, clipEmbedDim));
     }
 
     public PriorTransformerConfig Config { get; }
@@ -53,18 +54,18 @@ public sealed class PriorTransformer : IDisposable
     public Tensor ClipMean { get; }                 // [1, clip_dim]
     public Tensor ClipStd { get; }                  // [1, clip_dim]
 
-    /// <summary>Reads every weight from <paramref name="store"/> (diffusion_pytorch_model.safetensors keys) and checks them strictly.</summary>
-    public static PriorTransformer Load(IWeightStore store, PriorTransformerConfig config, string component = "prior") =>
-        new(config, new WeightCursor(store, component));
+    /// <summary>Loads a component folder (config.json + weights), strictly: see <see cref="ComponentLoader"/>.</summary>
+    public static PriorTransformer Load(string folder) => ComponentLoader.Load<PriorTransformerConfig, PriorTransformer>(folder, (c, w) => new(c, w));
+
 
     /// <summary>
     /// hidden_states [B, D] (noisy image embedding), timesteps (one per batch item, or one for all),
     /// proj_embedding [B, D] (CLIP text_embeds), encoder_hidden_states [B, L, D] (CLIP last_hidden_state),
-    /// attention_mask [B, L] keep mask (nonzero = real token) or null → predicted_image_embedding [B, clip_dim].
+    /// attention_mask [B, L] keep mask (nonzero = real token, as the tokenizer gives it) or null → predicted_image_embedding [B, clip_dim].
     /// Traces: time_proj, time_embedding, embedding_proj, encoder_hidden_states_proj, proj_in, transformer_blocks.i, norm_out.
     /// </summary>
     public Tensor Forward(Tensor hiddenStates, ReadOnlySpan<long> timesteps, Tensor projEmbedding, Tensor encoderHiddenStates,
-        Tensor? attentionMask = null, Action<string, Tensor>? trace = null)
+        long[,]? attentionMask = null, Action<string, Tensor>? trace = null)
     {
         int batch = hiddenStates.Size(0), inner = Config.InnerDim, textLen = encoderHiddenStates.Size(1);
         RequireShape(hiddenStates, "hidden_states", batch, Config.EmbeddingDim);
@@ -72,7 +73,8 @@ public sealed class PriorTransformer : IDisposable
         RequireShape(encoderHiddenStates, "encoder_hidden_states", batch, Config.NumEmbeddings, Config.EmbeddingDim);
         if (timesteps.Length != 1 && timesteps.Length != batch)
             throw new ArgumentException($"PriorTransformer: {timesteps.Length} timesteps for a batch of {batch}; give one per batch item or a single one.");
-        if (attentionMask != null) RequireShape(attentionMask, "attention_mask", batch, textLen);
+        if (attentionMask != null && (attentionMask.GetLength(0) != batch || attentionMask.GetLength(1) != textLen))
+            throw new ArgumentException($"PriorTransformer: attention_mask is [{attentionMask.GetLength(0)}, {attentionMask.GetLength(1)}], expected [{batch}, {textLen}].");
 
         // 1. time embedding (timesteps broadcast over the batch)
         var steps = new float[batch];
@@ -125,17 +127,16 @@ public sealed class PriorTransformer : IDisposable
     }
 
     /// <summary>Additive float mask [B, 1, S, S]: -10000 on padded text keys, 0 on the extra tokens, plus -10000 above the diagonal.</summary>
-    static Tensor BuildMask(Tensor attentionMask, int sequence)
+    static Tensor BuildMask(long[,] keep, int sequence)
     {
-        int batch = attentionMask.Size(0), textLen = attentionMask.Size(1);
-        var keep = attentionMask.ToArray();
+        int batch = keep.GetLength(0), textLen = keep.GetLength(1);
         var mask = Tensor.Zeros(batch, 1, sequence, sequence);
         var m = mask.AsSpan();
         for (int b = 0; b < batch; b++)
             for (int i = 0; i < sequence; i++)
                 for (int j = 0; j < sequence; j++)
                 {
-                    float padding = j < textLen ? (1f - (keep[b * textLen + j] != 0 ? 1f : 0f)) * -10000f : 0f;
+                    float padding = j < textLen ? (1f - (keep[b, j] != 0 ? 1f : 0f)) * -10000f : 0f;
                     float causal = j > i ? -10000f : 0f;
                     m[(b * sequence + i) * sequence + j] = padding + causal;
                 }
@@ -146,20 +147,5 @@ public sealed class PriorTransformer : IDisposable
     {
         if (!t.Shape.SequenceEqual(expected))
             throw new ArgumentException($"PriorTransformer: {name} has shape {t.ShapeString}, expected {ShapeUtil.Format(expected)}.");
-    }
-
-    public void Dispose()
-    {
-        TimeEmbedding.Dispose();
-        ProjIn.Dispose();
-        EmbeddingProj.Dispose();
-        EncoderHiddenStatesProj.Dispose();
-        PositionalEmbedding.Dispose();
-        PrdEmbedding.Dispose();
-        foreach (var b in TransformerBlocks) b.Dispose();
-        NormOut.Dispose();
-        ProjToClipEmbeddings.Dispose();
-        ClipMean.Dispose();
-        ClipStd.Dispose();
     }
 }

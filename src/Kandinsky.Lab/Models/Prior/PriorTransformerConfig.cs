@@ -1,18 +1,11 @@
 using System.Text.Json.Serialization;
+using Kandinsky.Lab.Models.Common;
 
 namespace Kandinsky.Lab.Models.Prior;
 
 /// <summary>config.json of diffusers' PriorTransformer, key for key, with the class defaults for missing keys.</summary>
-public sealed record PriorTransformerConfig
+public sealed record PriorTransformerConfig : IConfig<PriorTransformerConfig>
 {
-    /// <summary>Reads and validates a config.json.</summary>
-    public static PriorTransformerConfig Load(string path)
-    {
-        var config = Common.ConfigFile.Read<PriorTransformerConfig>(path);
-        config.Validate(path);
-        return config;
-    }
-
     [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; } = 32;
     [JsonPropertyName("attention_head_dim")] public int AttentionHeadDim { get; init; } = 64;
     [JsonPropertyName("num_layers")] public int NumLayers { get; init; } = 20;
@@ -39,17 +32,10 @@ public sealed record PriorTransformerConfig
     };
 
     /// <summary>Throws for values outside the Kandinsky 2.1 subset this port implements; messages give the key, the value and what is expected.</summary>
-    public void Validate(string source = "PriorTransformer config")
+    public PriorTransformerConfig Validate(string source = "PriorTransformer config")
     {
-        void Positive(string key, int value)
-        {
-            if (value <= 0) throw new InvalidDataException($"{source}: {key} is {value}, expected a positive integer.");
-        }
-        Positive("num_attention_heads", NumAttentionHeads);
-        Positive("attention_head_dim", AttentionHeadDim);
-        Positive("num_layers", NumLayers);
-        Positive("embedding_dim", EmbeddingDim);
-        Positive("num_embeddings", NumEmbeddings);
+        ConfigFile.RequirePositive(source, ("num_attention_heads", NumAttentionHeads), ("attention_head_dim", AttentionHeadDim), ("num_layers", NumLayers),
+            ("embedding_dim", EmbeddingDim), ("num_embeddings", NumEmbeddings));
         if (AdditionalEmbeddings != 4)
             throw new InvalidDataException($"{source}: additional_embeddings is {AdditionalEmbeddings}, expected 4 (text tokens + proj, time, hidden, prd).");
         if (TimeEmbedActFn != "silu")
@@ -62,5 +48,6 @@ public sealed record PriorTransformerConfig
             throw new InvalidDataException($"{source}: encoder_hid_proj_type is \"{EncoderHidProjType ?? "null"}\", expected \"linear\".");
         if (AddedEmbType != "prd")
             throw new InvalidDataException($"{source}: added_emb_type is \"{AddedEmbType ?? "null"}\", expected \"prd\".");
+        return this;
     }
 }

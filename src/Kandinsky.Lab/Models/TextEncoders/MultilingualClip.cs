@@ -5,41 +5,35 @@ using Kandinsky.Lab.Tensors.IO;
 namespace Kandinsky.Lab.Models.TextEncoders;
 
 /// <summary>The outputs of <see cref="MultilingualClip"/>; the caller disposes them.</summary>
-public sealed record MultilingualClipOutput(Tensor PromptEmbeds, Tensor LastHiddenState) : IDisposable
-{
-    public void Dispose()
-    {
-        PromptEmbeds.Dispose();
-        LastHiddenState.Dispose();
-    }
-}
+public sealed record MultilingualClipOutput(Tensor PromptEmbeds, Tensor LastHiddenState) : ModelOutput(PromptEmbeds, LastHiddenState);
 
 /// <summary>
 /// Kandinsky's MultilingualCLIP: an XLM-RoBERTa encoder (<c>transformer.*</c>) and <c>LinearTransformation</c> of the
 /// masked mean of its last hidden states. The XLM-R pooler (<c>transformer.pooler.*</c>) is stored but never used.
 /// </summary>
-public sealed class MultilingualClip : IDisposable
+public sealed class MultilingualClip : Module
 {
+    /// <summary>Weight file name inside a component folder.</summary>
+    public const string WeightsFileName = "model.safetensors";
+
     public MultilingualClip(MultilingualClipConfig config, WeightCursor w)
     {
-        config.Validate();
-        Config = config;
+        Config = config.Validate();
         int hidden = config.HiddenSize;
         var emb = w.Push("transformer").Push("embeddings");
-        WordEmbeddings = emb.Push("word_embeddings").Get("weight", config.VocabSize, hidden);
-        PositionEmbeddings = emb.Push("position_embeddings").Get("weight", config.MaxPositionEmbeddings, hidden);
-        TokenTypeEmbeddings = emb.Push("token_type_embeddings").Get("weight", config.TypeVocabSize, hidden);
-        EmbeddingsLayerNorm = new LayerNorm(emb.Push("LayerNorm"), hidden, (float)config.LayerNormEps);
+        WordEmbeddings = Own(emb.Push("word_embeddings").Get("weight", config.VocabSize, hidden));
+        PositionEmbeddings = Own(emb.Push("position_embeddings").Get("weight", config.MaxPositionEmbeddings, hidden));
+        TokenTypeEmbeddings = Own(emb.Push("token_type_embeddings").Get("weight", config.TypeVocabSize, hidden));
+        EmbeddingsLayerNorm = Own(new LayerNorm(emb.Push("LayerNorm"), hidden, (float)config.LayerNormEps));
         var layers = w.Push("transformer").Push("encoder").Push("layer");
-        Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new XlmRobertaLayer(layers.Push(i), config)).ToArray();
+        Layers = Own(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new XlmRobertaLayer(layers.Push(i), config)).ToArray());
         w.Push("transformer").Ignore("pooler");   // XLMRobertaPooler: MultilingualCLIP never calls it
-        LinearTransformation = new Linear(w.Push("LinearTransformation"), config.TransformerDimensions, config.NumDims);
-        w.Finish();
+        LinearTransformation = Own(new Linear(w.Push("LinearTransformation"), config.TransformerDimensions, config.NumDims));
     }
 
-    /// <summary>Reads every weight from <paramref name="store"/> (model.safetensors keys) and checks them strictly.</summary>
-    public static MultilingualClip Load(IWeightStore store, MultilingualClipConfig config, string component = "text_encoder") =>
-        new(config, new WeightCursor(store, component));
+    /// <summary>Loads a component folder (config.json + weights), strictly: see <see cref="ComponentLoader"/>.</summary>
+    public static MultilingualClip Load(string folder) => ComponentLoader.Load<MultilingualClipConfig, MultilingualClip>(folder, (c, w) => new(c, w));
+
 
     public MultilingualClipConfig Config { get; }
     public Tensor WordEmbeddings { get; }        // [vocab, hidden]
@@ -129,15 +123,5 @@ public sealed class MultilingualClip : IDisposable
         for (int b = 0; b < batch; b++)
             for (int j = 0; j < length; j++) s[b * length + j] = (1f - attentionMask[b, j]) * float.MinValue;
         return t;
-    }
-
-    public void Dispose()
-    {
-        WordEmbeddings.Dispose();
-        PositionEmbeddings.Dispose();
-        TokenTypeEmbeddings.Dispose();
-        EmbeddingsLayerNorm.Dispose();
-        foreach (var l in Layers) l.Dispose();
-        LinearTransformation.Dispose();
     }
 }

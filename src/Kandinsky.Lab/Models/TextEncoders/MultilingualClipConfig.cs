@@ -7,16 +7,8 @@ namespace Kandinsky.Lab.Models.TextEncoders;
 /// config.json of Kandinsky's MultilingualCLIP (model_type "M-CLIP"): the XLM-RoBERTa keys (transformers class
 /// defaults for missing ones) plus <c>transformerDimensions</c> (XLM-R width) and <c>numDims</c> (output width).
 /// </summary>
-public sealed record MultilingualClipConfig
+public sealed record MultilingualClipConfig : IConfig<MultilingualClipConfig>
 {
-    /// <summary>Reads and validates a config.json.</summary>
-    public static MultilingualClipConfig Load(string path)
-    {
-        var config = Common.ConfigFile.Read<MultilingualClipConfig>(path);
-        config.Validate(path);
-        return config;
-    }
-
     [JsonPropertyName("transformerDimensions")] public int TransformerDimensions { get; init; } = 1024;
     [JsonPropertyName("numDims")] public int NumDims { get; init; } = 768;
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 250002;
@@ -38,18 +30,17 @@ public sealed record MultilingualClipConfig
         NumAttentionHeads = 16, IntermediateSize = 4096, MaxPositionEmbeddings = 514, TypeVocabSize = 1, LayerNormEps = 1e-5,
     };
 
-    public void Validate(string source = "MultilingualCLIP config")
+    public MultilingualClipConfig Validate(string source = "MultilingualCLIP config")
     {
-        foreach (var (key, value) in new[] { ("transformerDimensions", TransformerDimensions), ("numDims", NumDims), ("vocab_size", VocabSize),
+        ConfigFile.RequirePositive(source, ("transformerDimensions", TransformerDimensions), ("numDims", NumDims), ("vocab_size", VocabSize),
             ("hidden_size", HiddenSize), ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads),
-            ("intermediate_size", IntermediateSize), ("max_position_embeddings", MaxPositionEmbeddings), ("type_vocab_size", TypeVocabSize) })
-            if (value <= 0) throw new InvalidDataException($"{source}: {key} is {value}, expected a positive integer.");
+            ("intermediate_size", IntermediateSize), ("max_position_embeddings", MaxPositionEmbeddings), ("type_vocab_size", TypeVocabSize));
         if (TransformerDimensions != HiddenSize)
             throw new InvalidDataException($"{source}: transformerDimensions {TransformerDimensions} differs from hidden_size {HiddenSize}; LinearTransformation reads the XLM-R hidden states.");
-        if (HiddenSize % NumAttentionHeads != 0)
-            throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
+        ConfigFile.RequireHeads(source, HiddenSize, NumAttentionHeads);
         if (PositionEmbeddingType != "absolute")
             throw new InvalidDataException($"{source}: position_embedding_type is \"{PositionEmbeddingType}\", expected \"absolute\".");
         Activation.Validate(HiddenAct, source);
+        return this;
     }
 }

@@ -8,7 +8,7 @@ namespace Kandinsky.Lab.Models.TextEncoders;
 /// transformers XLMRobertaLayer (post-LN, eager attention): x = LN(x + dense(attn(x))); x = LN(x + dense2(act(dense1(x)))).
 /// Dropouts are skipped for inference.
 /// </summary>
-public sealed class XlmRobertaLayer : IDisposable
+public sealed class XlmRobertaLayer : Module
 {
     public XlmRobertaLayer(WeightCursor w, MultilingualClipConfig config)
     {
@@ -17,15 +17,15 @@ public sealed class XlmRobertaLayer : IDisposable
         Heads = config.NumAttentionHeads;
         HiddenAct = config.HiddenAct;
         var self = w.Push("attention").Push("self");
-        Query = new Linear(self.Push("query"), hidden, hidden);
-        Key = new Linear(self.Push("key"), hidden, hidden);
-        Value = new Linear(self.Push("value"), hidden, hidden);
+        Query = Own(new Linear(self.Push("query"), hidden, hidden));
+        Key = Own(new Linear(self.Push("key"), hidden, hidden));
+        Value = Own(new Linear(self.Push("value"), hidden, hidden));
         var attnOut = w.Push("attention").Push("output");
-        AttentionOutputDense = new Linear(attnOut.Push("dense"), hidden, hidden);
-        AttentionOutputLayerNorm = new LayerNorm(attnOut.Push("LayerNorm"), hidden, eps);
-        IntermediateDense = new Linear(w.Push("intermediate").Push("dense"), hidden, config.IntermediateSize);
-        OutputDense = new Linear(w.Push("output").Push("dense"), config.IntermediateSize, hidden);
-        OutputLayerNorm = new LayerNorm(w.Push("output").Push("LayerNorm"), hidden, eps);
+        AttentionOutputDense = Own(new Linear(attnOut.Push("dense"), hidden, hidden));
+        AttentionOutputLayerNorm = Own(new LayerNorm(attnOut.Push("LayerNorm"), hidden, eps));
+        IntermediateDense = Own(new Linear(w.Push("intermediate").Push("dense"), hidden, config.IntermediateSize));
+        OutputDense = Own(new Linear(w.Push("output").Push("dense"), config.IntermediateSize, hidden));
+        OutputLayerNorm = Own(new LayerNorm(w.Push("output").Push("LayerNorm"), hidden, eps));
     }
 
     public int Heads { get; }
@@ -42,30 +42,18 @@ public sealed class XlmRobertaLayer : IDisposable
     /// <summary>x [B, L, hidden], additive key mask [B, 1, 1, L] or null → [B, L, hidden].</summary>
     public Tensor Forward(Tensor x, Tensor? mask)
     {
-        using var q = Query.Forward(x);
+        using var q = Query.Forward(x);                                           // [B, L, hidden]
         using var k = Key.Forward(x);
         using var v = Value.Forward(x);
-        using var a = MultiHeadAttention.Attend(q, k, v, Heads, mask, 1f / MathF.Sqrt(x.Size(2) / Heads));
+        using var a = MultiHeadAttention.Attend(q, k, v, Heads, mask, 1f / MathF.Sqrt(x.Size(2) / Heads));   // [B, L, hidden]
         using var projected = AttentionOutputDense.Forward(a);
         using var residual1 = F.Add(projected, x);
-        using var h = AttentionOutputLayerNorm.Forward(residual1);
+        using var h = AttentionOutputLayerNorm.Forward(residual1);                // [B, L, hidden]
 
-        using var up = IntermediateDense.Forward(h);
+        using var up = IntermediateDense.Forward(h);                              // [B, L, intermediate]
         using var act = Activation.Apply(HiddenAct, up);
         using var down = OutputDense.Forward(act);
         using var residual2 = F.Add(down, h);
-        return OutputLayerNorm.Forward(residual2);
-    }
-
-    public void Dispose()
-    {
-        Query.Dispose();
-        Key.Dispose();
-        Value.Dispose();
-        AttentionOutputDense.Dispose();
-        AttentionOutputLayerNorm.Dispose();
-        IntermediateDense.Dispose();
-        OutputDense.Dispose();
-        OutputLayerNorm.Dispose();
+        return OutputLayerNorm.Forward(residual2);                                // [B, L, hidden]
     }
 }

@@ -13,7 +13,7 @@ namespace Kandinsky.Lab.Models.UNet;
 /// out = x + to_out.0(softmax(q kᵀ · d^-½) v)   per head, heads = C / d
 /// </code>
 /// </summary>
-public sealed class AddedKVAttention : IDisposable
+public sealed class AddedKVAttention : Module
 {
     /// <summary>The Attention's own GroupNorm eps: the SimpleCrossAttn blocks leave it at its default, not norm_eps.</summary>
     const float GroupNormEps = 1e-5f;
@@ -23,13 +23,13 @@ public sealed class AddedKVAttention : IDisposable
         Channels = channels;
         HeadDim = headDim;
         Heads = channels / headDim;
-        GroupNorm = new GroupNorm(w.Push("group_norm"), groups, channels, GroupNormEps);
-        ToQ = new Linear(w.Push("to_q"), channels, channels);
-        ToK = new Linear(w.Push("to_k"), channels, channels);
-        ToV = new Linear(w.Push("to_v"), channels, channels);
-        AddKProj = new Linear(w.Push("add_k_proj"), crossAttentionDim, channels);
-        AddVProj = new Linear(w.Push("add_v_proj"), crossAttentionDim, channels);
-        ToOut = new Linear(w.Push("to_out").Push(0), channels, channels);   // to_out.1 is Dropout, skipped for inference
+        GroupNorm = Own(new GroupNorm(w.Push("group_norm"), groups, channels, GroupNormEps));
+        ToQ = Own(new Linear(w.Push("to_q"), channels, channels));
+        ToK = Own(new Linear(w.Push("to_k"), channels, channels));
+        ToV = Own(new Linear(w.Push("to_v"), channels, channels));
+        AddKProj = Own(new Linear(w.Push("add_k_proj"), crossAttentionDim, channels));
+        AddVProj = Own(new Linear(w.Push("add_v_proj"), crossAttentionDim, channels));
+        ToOut = Own(new Linear(w.Push("to_out").Push(0), channels, channels));   // to_out.1 is Dropout, skipped for inference
     }
 
     public int Channels { get; }
@@ -85,16 +85,5 @@ public sealed class AddedKVAttention : IDisposable
     {
         using var split = t.Reshape(t.Size(0), t.Size(1), Heads, HeadDim);
         return split.Permute(0, 2, 1, 3);
-    }
-
-    public void Dispose()
-    {
-        GroupNorm.Dispose();
-        ToQ.Dispose();
-        ToK.Dispose();
-        ToV.Dispose();
-        AddKProj.Dispose();
-        AddVProj.Dispose();
-        ToOut.Dispose();
     }
 }

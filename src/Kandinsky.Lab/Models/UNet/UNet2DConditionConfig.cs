@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kandinsky.Lab.Models.Common;
 
 namespace Kandinsky.Lab.Models.UNet;
 
@@ -8,7 +9,7 @@ namespace Kandinsky.Lab.Models.UNet;
 /// diffusers defaults. Keys not listed here are ignored when reading; <see cref="Validate"/> rejects every value
 /// this port does not implement, naming the key and the value.
 /// </summary>
-public sealed record UNet2DConditionConfig
+public sealed record UNet2DConditionConfig : IConfig<UNet2DConditionConfig>
 {
     [JsonPropertyName("_class_name")] public string ClassName { get; init; } = "UNet2DConditionModel";
     [JsonPropertyName("_diffusers_version")] public string DiffusersVersion { get; init; } = "0.30.3";
@@ -93,24 +94,12 @@ public sealed record UNet2DConditionConfig
     public const string UpCrossAttn = "SimpleCrossAttnUpBlock2D";
     public const string MidCrossAttn = "UNetMidBlock2DSimpleCrossAttn";
 
-    public static UNet2DConditionConfig FromJson(string json, string source = "config.json")
-    {
-        UNet2DConditionConfig? config;
-        try { config = JsonSerializer.Deserialize<UNet2DConditionConfig>(json, ConfigJson.Options); }
-        catch (JsonException e) { throw new InvalidDataException($"{source}: not a valid UNet2DConditionModel config ({e.Message}).", e); }
-        return (config ?? throw new InvalidDataException($"{source}: empty UNet2DConditionModel config.")).Validate(source);
-    }
-
-    public static UNet2DConditionConfig Load(string path) => FromJson(File.ReadAllText(path), path);
-
-    public string ToJson() => JsonSerializer.Serialize(this, ConfigJson.WriteOptions);
-
     /// <summary>Checks that every option has a value this port implements; returns this config.</summary>
     public UNet2DConditionConfig Validate(string source = "UNet2DConditionConfig")
     {
         void Require(bool ok, string key, object? value, string expected)
         {
-            if (!ok) throw new NotSupportedException($"{source}: unsupported UNet2DConditionModel option {key} = {ConfigJson.Show(value)}; this port supports {expected}.");
+            if (!ok) throw new NotSupportedException($"{source}: unsupported UNet2DConditionModel option {key} = {ConfigFile.Show(value)}; this port supports {expected}.");
         }
         int levels = BlockOutChannels.Length;
         Require(levels >= 1 && BlockOutChannels.All(c => c > 0), "block_out_channels", BlockOutChannels, "one or more positive widths");
@@ -155,52 +144,5 @@ public sealed record UNet2DConditionConfig
         Require(InChannels >= 1, "in_channels", InChannels, "≥ 1");
         Require(OutChannels >= 1, "out_channels", OutChannels, "≥ 1");
         return this;
-    }
-}
-
-/// <summary>Shared System.Text.Json settings for diffusers / transformers config files.</summary>
-internal static class ConfigJson
-{
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
-    public static readonly JsonSerializerOptions WriteOptions = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
-    public static string Show(object? value) => value switch
-    {
-        null => "null",
-        string s => $"\"{s}\"",
-        bool b => b ? "true" : "false",
-        System.Collections.IEnumerable e => "[" + string.Join(", ", e.Cast<object?>().Select(Show)) + "]",
-        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null",
-    };
-}
-
-/// <summary>Reads a config value that diffusers allows as an int or a list of ints (e.g. attention_head_dim).</summary>
-internal sealed class IntOrIntListConverter : JsonConverter<int[]>
-{
-    public override int[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        if (reader.TokenType == JsonTokenType.Number) return [reader.GetInt32()];
-        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException($"expected an int or a list of ints, found {reader.TokenType}");
-        var values = new List<int>();
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) values.Add(reader.GetInt32());
-        return [.. values];
-    }
-
-    public override void Write(Utf8JsonWriter writer, int[] value, JsonSerializerOptions options)
-    {
-        if (value.Length == 1) { writer.WriteNumberValue(value[0]); return; }
-        writer.WriteStartArray();
-        foreach (var v in value) writer.WriteNumberValue(v);
-        writer.WriteEndArray();
     }
 }

@@ -11,7 +11,7 @@ namespace Kandinsky.Lab.Models.UNet;
 /// resnet down/up sampling and added-KV attention blocks. Output channels 0-3 are the predicted noise, 4-7 the
 /// learned variance values.
 /// </summary>
-public sealed class UNet2DConditionModel : IDisposable
+public sealed class UNet2DConditionModel : Module
 {
     /// <summary>Weight file name inside a diffusers model folder.</summary>
     public const string WeightsFileName = "diffusion_pytorch_model.safetensors";
@@ -23,11 +23,11 @@ public sealed class UNet2DConditionModel : IDisposable
         int levels = c.BlockOutChannels.Length, ch0 = c.BlockOutChannels[0], temb = c.TimeEmbedDim;
         var s = new UNetBlockSettings(temb, c.NormNumGroups, c.NormEps, c.CrossAttentionDim);
 
-        ConvIn = new Conv2d(w.Push("conv_in"), c.InChannels, ch0, 3, padding: 1);
+        ConvIn = Own(new Conv2d(w.Push("conv_in"), c.InChannels, ch0, 3, padding: 1));
         TimeProj = new Timesteps(ch0, c.FlipSinToCos, c.FreqShift);
-        TimeEmbedding = new TimestepEmbedding(w.Push("time_embedding"), ch0, temb);
-        EncoderHidProj = new TextImageProjection(w.Push("encoder_hid_proj"), c.EncoderHidDim!.Value, c.CrossAttentionDim, c.CrossAttentionDim);
-        AddEmbedding = new TextImageTimeEmbedding(w.Push("add_embedding"), c.CrossAttentionDim, c.CrossAttentionDim, temb);
+        TimeEmbedding = Own(new TimestepEmbedding(w.Push("time_embedding"), ch0, temb));
+        EncoderHidProj = Own(new TextImageProjection(w.Push("encoder_hid_proj"), c.EncoderHidDim!.Value, c.CrossAttentionDim, c.CrossAttentionDim));
+        AddEmbedding = Own(new TextImageTimeEmbedding(w.Push("add_embedding"), c.CrossAttentionDim, c.CrossAttentionDim, temb));
 
         var down = new List<IUNetDownBlock>();
         int output = ch0;
@@ -41,9 +41,9 @@ public sealed class UNet2DConditionModel : IDisposable
                 ? new ResnetDownsampleBlock2D(bw, input, output, c.LayersPerBlock, !last, s)
                 : new SimpleCrossAttnDownBlock2D(bw, input, output, c.LayersPerBlock, !last, c.HeadDim(i), s));
         }
-        DownBlocks = down;
+        DownBlocks = Own(down);
 
-        MidBlock = new UNetMidBlock2DSimpleCrossAttn(w.Push("mid_block"), c.BlockOutChannels[^1], c.HeadDim(levels - 1), s);
+        MidBlock = Own(new UNetMidBlock2DSimpleCrossAttn(w.Push("mid_block"), c.BlockOutChannels[^1], c.HeadDim(levels - 1), s));
 
         var up = new List<IUNetUpBlock>();
         var reversed = Enumerable.Reverse(c.BlockOutChannels).ToArray();
@@ -60,10 +60,10 @@ public sealed class UNet2DConditionModel : IDisposable
                 ? new ResnetUpsampleBlock2D(bw, input, output, prevOutput, c.LayersPerBlock + 1, !last, s)
                 : new SimpleCrossAttnUpBlock2D(bw, input, output, prevOutput, c.LayersPerBlock + 1, !last, reversedHeadDims[i], s));
         }
-        UpBlocks = up;
+        UpBlocks = Own(up);
 
-        ConvNormOut = new GroupNorm(w.Push("conv_norm_out"), c.NormNumGroups, ch0, c.NormEps);
-        ConvOut = new Conv2d(w.Push("conv_out"), ch0, c.OutChannels, 3, padding: 1);
+        ConvNormOut = Own(new GroupNorm(w.Push("conv_norm_out"), c.NormNumGroups, ch0, c.NormEps));
+        ConvOut = Own(new Conv2d(w.Push("conv_out"), ch0, c.OutChannels, 3, padding: 1));
     }
 
     public UNet2DConditionConfig Config { get; }
@@ -78,17 +78,9 @@ public sealed class UNet2DConditionModel : IDisposable
     public GroupNorm ConvNormOut { get; }
     public Conv2d ConvOut { get; }
 
-    /// <summary>Loads a diffusers component folder (config.json + weights, single or sharded safetensors), strictly.</summary>
-    public static UNet2DConditionModel Load(string folder)
-    {
-        var config = UNet2DConditionConfig.Load(Path.Combine(folder, "config.json"));
-        using var store = SafetensorsWeightStore.Open(folder);
-        return Load(store, config, folder);
-    }
+    /// <summary>Loads a component folder (config.json + weights), strictly: see <see cref="ComponentLoader"/>.</summary>
+    public static UNet2DConditionModel Load(string folder) => ComponentLoader.Load<UNet2DConditionConfig, UNet2DConditionModel>(folder, (c, w) => new(c, w));
 
-    /// <summary>Builds the network from <paramref name="store"/> and checks that every key is used and well-shaped.</summary>
-    public static UNet2DConditionModel Load(IWeightStore store, UNet2DConditionConfig config, string component = "unet")
-        => WeightCursor.Build(store, component, w => new UNet2DConditionModel(config, w));
 
     /// <summary>
     /// forward(sample, timestep, encoder_hidden_states, added_cond_kwargs={text_embeds, image_embeds}).sample.
@@ -177,18 +169,5 @@ public sealed class UNet2DConditionModel : IDisposable
             throw new ArgumentException($"UNet2DConditionModel: text_embeds must be [{b}, {c.CrossAttentionDim}], got {textEmbeds.ShapeString}.");
         if (imageEmbeds.Rank != 2 || imageEmbeds.Size(0) != b || imageEmbeds.Size(1) != c.CrossAttentionDim)
             throw new ArgumentException($"UNet2DConditionModel: image_embeds must be [{b}, {c.CrossAttentionDim}], got {imageEmbeds.ShapeString}.");
-    }
-
-    public void Dispose()
-    {
-        ConvIn.Dispose();
-        TimeEmbedding.Dispose();
-        EncoderHidProj.Dispose();
-        AddEmbedding.Dispose();
-        foreach (var d in DownBlocks) d.Dispose();
-        MidBlock.Dispose();
-        foreach (var u in UpBlocks) u.Dispose();
-        ConvNormOut.Dispose();
-        ConvOut.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
 
@@ -22,15 +23,15 @@ public interface IUNetUpBlock : IDisposable
 }
 
 /// <summary>diffusers <c>ResnetDownsampleBlock2D</c>: resnets, then a resnet with 2×2 average pooling (not a strided conv).</summary>
-public sealed class ResnetDownsampleBlock2D : IUNetDownBlock
+public sealed class ResnetDownsampleBlock2D : Module, IUNetDownBlock
 {
     public ResnetDownsampleBlock2D(WeightCursor w, int inChannels, int outChannels, int numLayers, bool addDownsample, UNetBlockSettings s)
     {
-        Resnets = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new ResnetBlock2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, s.TembChannels, s.Groups, s.Eps))];
-        Downsampler = addDownsample
+        Resnets = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new ResnetBlock2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, s.TembChannels, s.Groups, s.Eps)));
+        Downsampler = Own(addDownsample
             ? new ResnetBlock2D(w.Push("downsamplers").Push(0), outChannels, outChannels, s.TembChannels, s.Groups, s.Eps, ResnetSampling.Down)
-            : null;
+            : null);
     }
 
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
@@ -51,26 +52,20 @@ public sealed class ResnetDownsampleBlock2D : IUNetDownBlock
         }
         return x;
     }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        Downsampler?.Dispose();
-    }
 }
 
 /// <summary>diffusers <c>SimpleCrossAttnDownBlock2D</c>: (resnet, added-KV attention) pairs, then a downsampling resnet.</summary>
-public sealed class SimpleCrossAttnDownBlock2D : IUNetDownBlock
+public sealed class SimpleCrossAttnDownBlock2D : Module, IUNetDownBlock
 {
     public SimpleCrossAttnDownBlock2D(WeightCursor w, int inChannels, int outChannels, int numLayers, bool addDownsample, int headDim, UNetBlockSettings s)
     {
-        Resnets = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new ResnetBlock2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, s.TembChannels, s.Groups, s.Eps))];
-        Attentions = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new AddedKVAttention(w.Push("attentions").Push(i), outChannels, s.CrossAttentionDim, headDim, s.Groups))];
-        Downsampler = addDownsample
+        Resnets = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new ResnetBlock2D(w.Push("resnets").Push(i), i == 0 ? inChannels : outChannels, outChannels, s.TembChannels, s.Groups, s.Eps)));
+        Attentions = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new AddedKVAttention(w.Push("attentions").Push(i), outChannels, s.CrossAttentionDim, headDim, s.Groups)));
+        Downsampler = Own(addDownsample
             ? new ResnetBlock2D(w.Push("downsamplers").Push(0), outChannels, outChannels, s.TembChannels, s.Groups, s.Eps, ResnetSampling.Down)
-            : null;
+            : null);
     }
 
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
@@ -93,23 +88,16 @@ public sealed class SimpleCrossAttnDownBlock2D : IUNetDownBlock
         }
         return x;
     }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        foreach (var a in Attentions) a.Dispose();
-        Downsampler?.Dispose();
-    }
 }
 
 /// <summary>diffusers <c>UNetMidBlock2DSimpleCrossAttn</c> (one layer): resnet, added-KV attention, resnet.</summary>
-public sealed class UNetMidBlock2DSimpleCrossAttn : IDisposable
+public sealed class UNetMidBlock2DSimpleCrossAttn : Module
 {
     public UNetMidBlock2DSimpleCrossAttn(WeightCursor w, int channels, int headDim, UNetBlockSettings s)
     {
-        Resnets = [.. Enumerable.Range(0, 2).Select(i =>
-            new ResnetBlock2D(w.Push("resnets").Push(i), channels, channels, s.TembChannels, s.Groups, s.Eps))];
-        Attentions = [new AddedKVAttention(w.Push("attentions").Push(0), channels, s.CrossAttentionDim, headDim, s.Groups)];
+        Resnets = Own(Enumerable.Range(0, 2).Select(i =>
+            new ResnetBlock2D(w.Push("resnets").Push(i), channels, channels, s.TembChannels, s.Groups, s.Eps)));
+        Attentions = Own([new AddedKVAttention(w.Push("attentions").Push(0), channels, s.CrossAttentionDim, headDim, s.Groups)]);
     }
 
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
@@ -126,24 +114,18 @@ public sealed class UNetMidBlock2DSimpleCrossAttn : IDisposable
         }
         return x;
     }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        foreach (var a in Attentions) a.Dispose();
-    }
 }
 
 /// <summary>diffusers <c>ResnetUpsampleBlock2D</c>: resnets over [hidden | skip], then a resnet with nearest 2× upsampling.</summary>
-public sealed class ResnetUpsampleBlock2D : IUNetUpBlock
+public sealed class ResnetUpsampleBlock2D : Module, IUNetUpBlock
 {
     public ResnetUpsampleBlock2D(WeightCursor w, int inChannels, int outChannels, int prevOutputChannels, int numLayers, bool addUpsample, UNetBlockSettings s)
     {
-        Resnets = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new ResnetBlock2D(w.Push("resnets").Push(i), UpResnetInChannels(i, numLayers, inChannels, outChannels, prevOutputChannels), outChannels, s.TembChannels, s.Groups, s.Eps))];
-        Upsampler = addUpsample
+        Resnets = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new ResnetBlock2D(w.Push("resnets").Push(i), UpResnetInChannels(i, numLayers, inChannels, outChannels, prevOutputChannels), outChannels, s.TembChannels, s.Groups, s.Eps)));
+        Upsampler = Own(addUpsample
             ? new ResnetBlock2D(w.Push("upsamplers").Push(0), outChannels, outChannels, s.TembChannels, s.Groups, s.Eps, ResnetSampling.Up)
-            : null;
+            : null);
     }
 
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
@@ -180,26 +162,20 @@ public sealed class ResnetUpsampleBlock2D : IUNetUpBlock
             throw new ArgumentException($"UNet up block: skip {skip.ShapeString} does not match hidden state {h.ShapeString} (sample height and width must be multiples of 2^(levels-1)).");
         return F.Cat([h, skip], 1);                                                  // [B, Ch + Cs, H, W]
     }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        Upsampler?.Dispose();
-    }
 }
 
 /// <summary>diffusers <c>SimpleCrossAttnUpBlock2D</c>: (resnet over [hidden | skip], added-KV attention) pairs, then an upsampling resnet.</summary>
-public sealed class SimpleCrossAttnUpBlock2D : IUNetUpBlock
+public sealed class SimpleCrossAttnUpBlock2D : Module, IUNetUpBlock
 {
     public SimpleCrossAttnUpBlock2D(WeightCursor w, int inChannels, int outChannels, int prevOutputChannels, int numLayers, bool addUpsample, int headDim, UNetBlockSettings s)
     {
-        Resnets = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new ResnetBlock2D(w.Push("resnets").Push(i), ResnetUpsampleBlock2D.UpResnetInChannels(i, numLayers, inChannels, outChannels, prevOutputChannels), outChannels, s.TembChannels, s.Groups, s.Eps))];
-        Attentions = [.. Enumerable.Range(0, numLayers).Select(i =>
-            new AddedKVAttention(w.Push("attentions").Push(i), outChannels, s.CrossAttentionDim, headDim, s.Groups))];
-        Upsampler = addUpsample
+        Resnets = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new ResnetBlock2D(w.Push("resnets").Push(i), ResnetUpsampleBlock2D.UpResnetInChannels(i, numLayers, inChannels, outChannels, prevOutputChannels), outChannels, s.TembChannels, s.Groups, s.Eps)));
+        Attentions = Own(Enumerable.Range(0, numLayers).Select(i =>
+            new AddedKVAttention(w.Push("attentions").Push(i), outChannels, s.CrossAttentionDim, headDim, s.Groups)));
+        Upsampler = Own(addUpsample
             ? new ResnetBlock2D(w.Push("upsamplers").Push(0), outChannels, outChannels, s.TembChannels, s.Groups, s.Eps, ResnetSampling.Up)
-            : null;
+            : null);
     }
 
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
@@ -218,12 +194,5 @@ public sealed class SimpleCrossAttnUpBlock2D : IUNetUpBlock
         }
         if (Upsampler != null) using (var old = x) x = Upsampler.Forward(old, embAct);
         return x;
-    }
-
-    public void Dispose()
-    {
-        foreach (var r in Resnets) r.Dispose();
-        foreach (var a in Attentions) a.Dispose();
-        Upsampler?.Dispose();
     }
 }

@@ -8,7 +8,7 @@ namespace Kandinsky.Lab.Models.UNet;
 /// diffusers <c>TextImageProjection</c> (<c>encoder_hid_dim_type="text_image_proj"</c>): the cross-attention context
 /// <c>cat([image_embeds(image).reshape(B, 10, D), text_proj(text)], 1)</c> — the 10 image tokens come first.
 /// </summary>
-public sealed class TextImageProjection : IDisposable
+public sealed class TextImageProjection : Module
 {
     /// <summary>Number of context tokens made from the image embedding (fixed in diffusers).</summary>
     public const int NumImageTextEmbeds = 10;
@@ -16,8 +16,8 @@ public sealed class TextImageProjection : IDisposable
     public TextImageProjection(WeightCursor w, int textEmbedDim, int imageEmbedDim, int crossAttentionDim)
     {
         CrossAttentionDim = crossAttentionDim;
-        ImageEmbeds = new Linear(w.Push("image_embeds"), imageEmbedDim, NumImageTextEmbeds * crossAttentionDim);
-        TextProj = new Linear(w.Push("text_proj"), textEmbedDim, crossAttentionDim);
+        ImageEmbeds = Own(new Linear(w.Push("image_embeds"), imageEmbedDim, NumImageTextEmbeds * crossAttentionDim));
+        TextProj = Own(new Linear(w.Push("text_proj"), textEmbedDim, crossAttentionDim));
     }
 
     public int CrossAttentionDim { get; }
@@ -33,25 +33,19 @@ public sealed class TextImageProjection : IDisposable
         using var text = TextProj.Forward(textEmbeds);                               // [B, S, D]
         return F.Cat([imageTokens, text], 1);
     }
-
-    public void Dispose()
-    {
-        ImageEmbeds.Dispose();
-        TextProj.Dispose();
-    }
 }
 
 /// <summary>
 /// diffusers <c>TextImageTimeEmbedding</c> (<c>addition_embed_type="text_image"</c>):
 /// <c>text_norm(text_proj(text_embeds)) + image_proj(image_embeds)</c>, added to the time embedding.
 /// </summary>
-public sealed class TextImageTimeEmbedding : IDisposable
+public sealed class TextImageTimeEmbedding : Module
 {
     public TextImageTimeEmbedding(WeightCursor w, int textEmbedDim, int imageEmbedDim, int timeEmbedDim)
     {
-        TextProj = new Linear(w.Push("text_proj"), textEmbedDim, timeEmbedDim);
-        TextNorm = new LayerNorm(w.Push("text_norm"), timeEmbedDim, 1e-5f);
-        ImageProj = new Linear(w.Push("image_proj"), imageEmbedDim, timeEmbedDim);
+        TextProj = Own(new Linear(w.Push("text_proj"), textEmbedDim, timeEmbedDim));
+        TextNorm = Own(new LayerNorm(w.Push("text_norm"), timeEmbedDim, 1e-5f));
+        ImageProj = Own(new Linear(w.Push("image_proj"), imageEmbedDim, timeEmbedDim));
     }
 
     public Linear TextProj { get; }
@@ -65,12 +59,5 @@ public sealed class TextImageTimeEmbedding : IDisposable
         using var timeText = TextNorm.Forward(text);
         using var timeImage = ImageProj.Forward(imageEmbeds);
         return F.Add(timeImage, timeText);
-    }
-
-    public void Dispose()
-    {
-        TextProj.Dispose();
-        TextNorm.Dispose();
-        ImageProj.Dispose();
     }
 }

@@ -1,4 +1,4 @@
-namespace Kandinsky.Lab.Visuals;
+namespace Kandinsky.Lab.Analysis;
 
 /// <summary>
 /// Principal component analysis of a small set of vectors (embeddings), for projecting them to 2-D or 3-D.

@@ -2,7 +2,7 @@ using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
 
-namespace Kandinsky.Lab.Models.UNet;
+namespace Kandinsky.Lab.Models.Common;
 
 /// <summary>Resampling inside a <see cref="ResnetBlock2D"/> (diffusers <c>down=True</c> / <c>up=True</c>).</summary>
 public enum ResnetSampling { None, Down, Up }
@@ -17,19 +17,19 @@ public enum ResnetSampling { None, Down, Up }
 /// </code>
 /// Dropout is skipped (inference); output_scale_factor is 1 in every Kandinsky 2.1 config.
 /// </summary>
-public sealed class ResnetBlock2D : IDisposable
+public sealed class ResnetBlock2D : Module
 {
     public ResnetBlock2D(WeightCursor w, int inChannels, int outChannels, int? tembChannels, int groups, float eps, ResnetSampling sampling = ResnetSampling.None)
     {
         InChannels = inChannels;
         OutChannels = outChannels;
         Sampling = sampling;
-        Norm1 = new GroupNorm(w.Push("norm1"), groups, inChannels, eps);
-        Conv1 = new Conv2d(w.Push("conv1"), inChannels, outChannels, 3, padding: 1);
-        TimeEmbProj = tembChannels is int t ? new Linear(w.Push("time_emb_proj"), t, 2 * outChannels) : null;
-        Norm2 = new GroupNorm(w.Push("norm2"), groups, outChannels, eps);
-        Conv2 = new Conv2d(w.Push("conv2"), outChannels, outChannels, 3, padding: 1);
-        ConvShortcut = inChannels != outChannels ? new Conv2d(w.Push("conv_shortcut"), inChannels, outChannels, 1) : null;
+        Norm1 = Own(new GroupNorm(w.Push("norm1"), groups, inChannels, eps));
+        Conv1 = Own(new Conv2d(w.Push("conv1"), inChannels, outChannels, 3, padding: 1));
+        TimeEmbProj = Own(tembChannels is int t ? new Linear(w.Push("time_emb_proj"), t, 2 * outChannels) : null);
+        Norm2 = Own(new GroupNorm(w.Push("norm2"), groups, outChannels, eps));
+        Conv2 = Own(new Conv2d(w.Push("conv2"), outChannels, outChannels, 3, padding: 1));
+        ConvShortcut = Own(inChannels != outChannels ? new Conv2d(w.Push("conv_shortcut"), inChannels, outChannels, 1) : null);
     }
 
     public int InChannels { get; }
@@ -86,14 +86,4 @@ public sealed class ResnetBlock2D : IDisposable
         ResnetSampling.Up => F.Interpolate(t, 2 * t.Size(2), 2 * t.Size(3)),
         _ => t.Alias(),
     };
-
-    public void Dispose()
-    {
-        Norm1.Dispose();
-        Conv1.Dispose();
-        TimeEmbProj?.Dispose();
-        Norm2.Dispose();
-        Conv2.Dispose();
-        ConvShortcut?.Dispose();
-    }
 }
