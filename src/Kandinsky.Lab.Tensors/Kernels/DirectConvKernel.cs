@@ -6,7 +6,7 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 
 /// <summary>
 /// Stride-1 Conv2d as a direct convolution: the micro-kernel reads its B operand straight from a zero-padded
-/// copy of the input (<see cref="GatherMicroKernel"/>) instead of from im2col panels. A run of V = NR/2
+/// copy of the input (<see cref="MicroKernel.RunGathered"/>) instead of from im2col panels. A run of V = NR/2
 /// consecutive output positions of one row reads, for reduction step (c, ky, kx), V consecutive input floats
 /// (channel c, row oy + ky, columns from ox + kx), so every step is two vector loads at a precomputed offset.
 /// Applies when output rows split into whole runs (OW a multiple of V). The reduction order is that of
@@ -163,7 +163,7 @@ internal static unsafe class DirectConvKernel
                         for (int j = 0; j < runs; j += 2)
                         {
                             float* b0 = image + RunOffset(r0 + j), ct = c + (long)m * ldc + j * _v;
-                            if (j + 1 < runs) GatherMicroKernel.Run(_kernel, steps, a, offsets, b0, image + RunOffset(r0 + j + 1), ct, ldc, accumulate);
+                            if (j + 1 < runs) _kernel.RunGathered(steps, a, offsets, b0, image + RunOffset(r0 + j + 1), ct, ldc, accumulate);
                             else HalfTile(steps, a, offsets, b0, ct, ldc, accumulate, edge);
                         }
                         // The panel's rows are final: write them out while they are in L1, between kernel calls, so the
@@ -180,7 +180,7 @@ internal static unsafe class DirectConvKernel
             int mr = _kernel.MR, nr = _kernel.NR;
             for (int r = 0; r < mr; r++)
                 new ReadOnlySpan<float>(ct + (long)r * ldc, _v).CopyTo(new Span<float>(edge + r * nr, _v));
-            GatherMicroKernel.Run(_kernel, steps, a, offsets, b0, b0, edge, nr, accumulate);
+            _kernel.RunGathered(steps, a, offsets, b0, b0, edge, nr, accumulate);
             for (int r = 0; r < mr; r++)
                 new ReadOnlySpan<float>(edge + r * nr, _v).CopyTo(new Span<float>(ct + (long)r * ldc, _v));
         }

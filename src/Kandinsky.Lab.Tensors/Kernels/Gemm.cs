@@ -27,10 +27,13 @@ namespace Kandinsky.Lab.Tensors.Kernels;
 /// </remarks>
 public static unsafe class Gemm
 {
-    /// <summary>Rows of a micro-tile; A panels are MR rows wide.</summary>
-    public const int MR = GemmMicroKernel.MR;
-    /// <summary>Columns of a micro-tile; B panels are NR columns wide.</summary>
-    public const int NR = GemmMicroKernel.NR;
+    /// <summary>Rows of a micro-tile; A panels are MR rows wide (12 rows of two zmm accumulators, or two 6-row AVX2 passes).</summary>
+    public const int MR = 12;
+    /// <summary>
+    /// Columns of a micro-tile; B panels are NR columns wide (two zmm vectors). A 12×32 tile does 24 FMAs per 2 loads and
+    /// 12 broadcasts; a 12×16 tile's 12 broadcasts per 12 FMAs saturate the load ports at about 70% of the FMA peak.
+    /// </summary>
+    public const int NR = 32;
     /// <summary>
     /// Maximum depth of a K block. Each micro-tile's C is loaded and stored once per block, and its first loads hold
     /// up the FMA chains, so deep blocks pay that less often: 512 against 256 took 2048³ on one thread from 194 to
@@ -55,7 +58,24 @@ public static unsafe class Gemm
     static readonly AsyncLocal<GemmKernelKind?> KernelOverride = new();
 
     /// <summary>The micro-kernel in use: the best this CPU supports, unless <see cref="UseKernel"/> overrides it.</summary>
-    internal static GemmKernelKind Kernel => KernelOverride.Value ?? GemmMicroKernel.Best;
+    internal static GemmKernelKind Kernel => KernelOverride.Value ?? BestKernel;
+
+    /// <summary>The fastest kernel this CPU runs; the environment variable KANDINSKY_GEMM_KERNEL (scalar, avx2) can pick a slower one.</summary>
+    internal static readonly GemmKernelKind BestKernel = ChooseKernel(Environment.GetEnvironmentVariable("KANDINSKY_GEMM_KERNEL"));
+
+    static GemmKernelKind ChooseKernel(string? requested)
+    {
+        var best = MicroKernel.Avx512.IsSupported ? GemmKernelKind.Avx512
+            : MicroKernel.Avx2Supported ? GemmKernelKind.Avx2Fma
+            : GemmKernelKind.Scalar;
+        var wanted = requested?.ToLowerInvariant() switch
+        {
+            "scalar" => GemmKernelKind.Scalar,
+            "avx2" => GemmKernelKind.Avx2Fma,
+            _ => best,
+        };
+        return wanted < best ? wanted : best;
+    }
 
     /// <summary>Runs GEMMs started from this async flow with <paramref name="kind"/> (tests of the fallback) until disposed.</summary>
     internal static IDisposable UseKernel(GemmKernelKind kind)
@@ -231,11 +251,37 @@ public static unsafe class Gemm
             {
                 float* bp = b.Panel(kb, jp);
                 for (int q = 0; q < panelsM; q++)
-                    GemmMicroKernel.RunRows(kernel, kc, abuf + (long)q * MR * kc, bp, acc + (long)q * MR * ldb + (jp * NR - j0),
-                        ldb, overwrite: kb == 0, Math.Min(MR, rows - q * MR));
+                    MicroTile(kernel, kc, abuf + (long)q * MR * kc, bp, acc + (long)q * MR * ldb + (jp * NR - j0),
+                        ldb, accumulate: kb > 0, Math.Min(MR, rows - q * MR));
             }
         }
         WriteBack(acc, ldb, c + i0 * ldc + j0 * cs, ldc, cs, rows, j1 - j0, alpha, beta, bias == null ? null : bias + j0);
+    }
+
+    /// <summary>
+    /// The first <paramref name="rows"/> rows of an MR × NR tile (A panel kc × MR, B panel kc × NR) on the
+    /// <see cref="MicroKernel"/> bodies: half the AVX-512 work when rows ≤ 6 (the M tail), four 6×16 passes on AVX2.
+    /// </summary>
+    static void MicroTile(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, bool accumulate, int rows)
+    {
+        const int half = MR / 2;
+        switch (kind)
+        {
+            case GemmKernelKind.Avx512 when rows <= half:
+                MicroKernel.Avx512HalfBody(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, accumulate);
+                break;
+            case GemmKernelKind.Avx512:
+                MicroKernel.Avx512Body(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, accumulate);
+                break;
+            case GemmKernelKind.Avx2Fma:
+                for (int r0 = 0; r0 < rows; r0 += half)
+                    for (int j0 = 0; j0 < NR; j0 += NR / 2)
+                        MicroKernel.Avx2Body(kc, a + r0, MR, new StridedB(b + j0, NR, NR / 4), c + r0 * ldc + j0, ldc, accumulate);
+                break;
+            default:
+                MicroKernel.PortableBody(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, rows, NR, accumulate);
+                break;
+        }
     }
 
     /// <summary>C = alpha·acc + beta·C + bias over a rows × cols tile (beta = 0 ignores C's old contents, NaNs included).</summary>
@@ -268,3 +314,6 @@ public static unsafe class Gemm
     /// <summary>This thread's tile accumulator (see <see cref="Tile"/>).</summary>
     [ThreadStatic] static float[]? t_tileBuffer;
 }
+
+/// <summary>Which <see cref="MicroKernel"/> body the GEMM driver calls on its <see cref="Gemm.MR"/>×<see cref="Gemm.NR"/> panel layout.</summary>
+internal enum GemmKernelKind { Scalar, Avx2Fma, Avx512 }

@@ -12,7 +12,7 @@ public unsafe class GemmKernelTests
     {
         var kinds = new TheoryData<string>();
         foreach (var kind in Enum.GetValues<GemmKernelKind>())
-            if (kind <= GemmMicroKernel.Best) kinds.Add(kind.ToString());
+            if (kind <= Gemm.BestKernel) kinds.Add(kind.ToString());
         return kinds;
     }
 
@@ -87,7 +87,7 @@ public unsafe class GemmKernelTests
     public void SimdKernelsGiveIdenticalBits()
     {
         // AVX-512 and AVX2 run the same FMA chain per element, so they must agree exactly.
-        if (GemmMicroKernel.Best != GemmKernelKind.Avx512) return;
+        if (Gemm.BestKernel != GemmKernelKind.Avx512) return;
         int m = 2 * Gemm.MR + 5, n = 3 * Gemm.NR + 7, k = Gemm.KC + 13;
         var a = Random(m * k, 11);
         var b = Random(k * n, 12);
