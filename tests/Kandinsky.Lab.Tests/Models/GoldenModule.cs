@@ -63,7 +63,7 @@ internal sealed class GoldenModule : IDisposable
         for (int i = 0; i < e.Length; i++)
         {
             double diff = Math.Abs((double)a[i] - e[i]);
-            double ratio = double.IsFinite(a[i]) ? diff / (atol + rtol * Math.Abs(e[i])) : double.PositiveInfinity;
+            double ratio = double.IsFinite(a[i]) && double.IsFinite(diff) ? diff / (atol + rtol * Math.Abs(e[i])) : double.PositiveInfinity;
             if (ratio > worst) { worst = ratio; worstAt = i; }
             maxAbs = Math.Max(maxAbs, diff);
         }
