@@ -7,7 +7,7 @@ namespace Kandinsky.Lab.Schedulers;
 /// diffusers (0.30.3) DPMSolverMultistepScheduler: the multistep DPM-Solver++ (Lu et al. 2022, arXiv:2211.01095;
 /// algorithm_type "dpmsolver++", a data-prediction solver) or DPM-Solver ("dpmsolver", noise prediction,
 /// arXiv:2206.00927) of order 1–3, deterministic (the SDE variants are not ported). Timesteps by "linspace", "leading"
-/// or "trailing" spacing or by Karras sigmas; the final sigma 0 ("zero") or the smallest training sigma ("sigma_min").
+/// or "trailing" spacing, by Karras sigmas or by Lu's uniform log-SNR; the final sigma 0 ("zero") or the smallest training sigma ("sigma_min").
 /// The solver keeps its last model outputs between <see cref="Step"/> calls and counts steps itself, as the reference.
 /// </summary>
 public sealed class DpmSolverMultistepScheduler : IScheduler
@@ -29,6 +29,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         LowerOrderFinal = config.LowerOrderFinal ?? true;
         EulerAtFinal = config.EulerAtFinal ?? false;
         UseKarrasSigmas = config.UseKarrasSigmas ?? false;
+        UseLuLambdas = config.UseLuLambdas ?? false;
         FinalSigmasType = config.FinalSigmasType ?? "zero";
         LambdaMinClipped = config.LambdaMinClipped ?? double.NegativeInfinity;
         if (SolverOrder is < 1 or > 3)
@@ -41,8 +42,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
             throw new InvalidDataException($"{name}: final_sigmas_type \"{FinalSigmasType}\" is not supported, expected \"zero\" or \"sigma_min\".");
         if (AlgorithmType == "dpmsolver" && FinalSigmasType == "zero")
             throw new InvalidDataException($"{name}: final_sigmas_type \"zero\" is not supported with algorithm_type \"dpmsolver\", expected \"sigma_min\".");
-        if (config.UseLuLambdas == true)
-            throw new InvalidDataException($"{name}: use_lu_lambdas true is not supported, expected false.");
+        if (UseKarrasSigmas && UseLuLambdas)
+            throw new InvalidDataException($"{name}: use_karras_sigmas and use_lu_lambdas are both true, expected at most one.");
         if (config.VarianceType is "learned" or "learned_range")
             throw new InvalidDataException($"{name}: variance_type \"{config.VarianceType}\" is not supported, expected null (give the model output without its variance channels).");
         if (double.IsNaN(LambdaMinClipped))
@@ -61,6 +62,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     public bool LowerOrderFinal { get; }
     public bool EulerAtFinal { get; }
     public bool UseKarrasSigmas { get; }
+    public bool UseLuLambdas { get; }
     public string FinalSigmasType { get; }
     public double LambdaMinClipped { get; }
     public float InitNoiseSigma => 1f;
@@ -76,10 +78,10 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), $"DPMSolverMultistepScheduler.SetTimesteps: num_inference_steps is {numInferenceSteps}, expected 1..{trainSteps} (num_train_timesteps).");
         var trainSigmas = TrainSigmas();
         double[] sigmas;
-        if (UseKarrasSigmas)
+        if (UseKarrasSigmas || UseLuLambdas)
         {
             var logSigmas = trainSigmas.Select(s => Log(s)).ToArray();
-            sigmas = KarrasSigmas(trainSigmas[0], trainSigmas[^1], numInferenceSteps);
+            sigmas = UseKarrasSigmas ? KarrasSigmas(trainSigmas[0], trainSigmas[^1], numInferenceSteps) : LuSigmas(logSigmas[0], logSigmas[^1], numInferenceSteps);
             _timesteps = sigmas.Select(s => (int)Math.Round(SigmaToT(s, logSigmas), MidpointRounding.ToEven)).ToArray();
         }
         else
@@ -139,10 +141,15 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     {
         const double rho = 7.0;
         double minInvRho = Math.Pow(sigmaMin, 1 / rho), maxInvRho = Math.Pow(sigmaMax, 1 / rho);
-        return Enumerable.Range(0, n)
-            .Select(i => Math.Pow(maxInvRho + (n == 1 ? 0 : i == n - 1 ? 1.0 : i * (1.0 / (n - 1))) * (minInvRho - maxInvRho), rho))
-            .ToArray();
+        return Ramp(n).Select(r => Math.Pow(maxInvRho + r * (minInvRho - maxInvRho), rho)).ToArray();
     }
+
+    /// <summary>Lu's uniform-logSNR steps (_convert_to_lu, ρ = 1): log σ evenly spaced from the largest to the smallest.</summary>
+    static double[] LuSigmas(double logSigmaMin, double logSigmaMax, int n) =>
+        Ramp(n).Select(r => Math.Exp(logSigmaMax + r * (logSigmaMin - logSigmaMax))).ToArray();
+
+    /// <summary>np.linspace(0, 1, n): i · (1 / (n − 1)), the last exactly 1.</summary>
+    static IEnumerable<double> Ramp(int n) => Enumerable.Range(0, n).Select(i => n == 1 ? 0 : i == n - 1 ? 1.0 : i * (1.0 / (n - 1)));
 
     /// <summary>
     /// _sigma_to_t: the fractional timestep of σ by linear interpolation in log σ between its neighbours in the

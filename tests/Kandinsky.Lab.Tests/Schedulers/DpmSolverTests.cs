@@ -93,6 +93,19 @@ public class DpmSolverTests
         Assert.True(s.Timesteps.Zip(s.Timesteps.Skip(1)).All(p => p.First >= p.Second), string.Join(", ", s.Timesteps));
     }
 
+    [Fact]
+    public void LuLambdasAreEvenlySpacedInLogSigma()
+    {
+        var s = new DpmSolverMultistepScheduler(Dpm(c => c with { UseLuLambdas = true }));
+        s.SetTimesteps(6);
+        var abar = s.Schedule.AlphasCumprod;
+        double max = Math.Log(Math.Sqrt((1 - (double)abar[^1]) / abar[^1])), min = Math.Log(Math.Sqrt((1 - (double)abar[0]) / abar[0]));
+        for (int i = 0; i < 6; i++) Assert.Equal(max + i / 5.0 * (min - max), Math.Log(s.Sigmas[i]), 1e-5);
+        Assert.Equal(999, s.Timesteps[0]);
+        Assert.Equal(0, s.Timesteps[^1]);
+        Assert.Throws<InvalidDataException>(() => new DpmSolverMultistepScheduler(Dpm(c => c with { UseLuLambdas = true, UseKarrasSigmas = true })));
+    }
+
     /// <summary>
     /// First-order DPM-Solver++ is DDIM (η = 0) on the same ᾱ: x_prev = sqrt(ᾱ_prev) x0 + sqrt(1 − ᾱ_prev) ε with
     /// x0 = (x − sqrt(1 − ᾱ) ε) / sqrt(ᾱ); the last step, to sigma 0, lands on x0.
