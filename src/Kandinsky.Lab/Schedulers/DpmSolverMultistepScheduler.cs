@@ -31,6 +31,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         UseKarrasSigmas = config.UseKarrasSigmas ?? false;
         UseLuLambdas = config.UseLuLambdas ?? false;
         FinalSigmasType = config.FinalSigmasType ?? "zero";
+        TimestepSpacing = config.TimestepSpacing ?? "linspace";
         LambdaMinClipped = config.LambdaMinClipped ?? double.NegativeInfinity;
         if (SolverOrder is < 1 or > 3)
             throw new InvalidDataException($"{name}: solver_order is {SolverOrder}, expected 1, 2 or 3.");
@@ -64,13 +65,14 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     public bool UseKarrasSigmas { get; }
     public bool UseLuLambdas { get; }
     public string FinalSigmasType { get; }
+    public string TimestepSpacing { get; }
     public double LambdaMinClipped { get; }
     public float InitNoiseSigma => 1f;
     public IReadOnlyList<int> Timesteps => _timesteps;
     /// <summary>σ = sqrt((1 − ᾱ) / ᾱ) at each timestep after <see cref="SetTimesteps"/>, plus the final sigma (N + 1 values).</summary>
     public IReadOnlyList<float> Sigmas => _sigmas ?? throw new InvalidOperationException("DPMSolverMultistepScheduler: call SetTimesteps first.");
 
-    /// <summary>set_timesteps: the timesteps of the configured spacing (or of the Karras ramp), their sigmas and a fresh solver state.</summary>
+    /// <summary>set_timesteps: the timesteps of the configured spacing (or of the Karras / Lu sigma ramp), their sigmas and a fresh solver state.</summary>
     public void SetTimesteps(int numInferenceSteps)
     {
         int trainSteps = Config.NumTrainTimesteps;
@@ -112,7 +114,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     /// <summary>The three spacings of set_timesteps, computed in float64 as numpy does.</summary>
     int[] SpacedTimesteps(int n, int lastTimestep)
     {
-        switch (Config.TimestepSpacing)
+        switch (TimestepSpacing)
         {
             case "linspace":
             {

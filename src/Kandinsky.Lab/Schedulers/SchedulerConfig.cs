@@ -25,7 +25,8 @@ public sealed record SchedulerConfig : IConfig<SchedulerConfig>
     [JsonPropertyName("sample_max_value")] public double SampleMaxValue { get; init; } = 1.0;
     [JsonPropertyName("set_alpha_to_one")] public bool SetAlphaToOne { get; init; } = true;
     [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
-    [JsonPropertyName("timestep_spacing")] public string TimestepSpacing { get; init; } = "leading";
+    /// <summary>null: the class default ("leading" for DDIM / DDPM, "linspace" for DPM-Solver).</summary>
+    [JsonPropertyName("timestep_spacing")] public string? TimestepSpacing { get; init; }
     [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
 
     // DPMSolverMultistepScheduler only (null in the other schedulers' configs, so they are not written there).
@@ -56,7 +57,7 @@ public sealed record SchedulerConfig : IConfig<SchedulerConfig>
         if (PredictionType is not ("epsilon" or "sample"))
             throw new InvalidDataException($"{source}: prediction_type \"{PredictionType}\" is not supported, expected \"epsilon\" or \"sample\".");
         string[] spacings = ["leading", "linspace", "trailing"];
-        if (!spacings.Contains(TimestepSpacing))
+        if (TimestepSpacing != null && !spacings.Contains(TimestepSpacing))
             throw new InvalidDataException($"{source}: timestep_spacing \"{TimestepSpacing}\" is not supported, expected one of {string.Join(", ", spacings)}.");
         if (RescaleBetasZeroSnr)
             throw new InvalidDataException($"{source}: rescale_betas_zero_snr true is not supported, expected false.");

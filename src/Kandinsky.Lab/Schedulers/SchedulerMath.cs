@@ -133,7 +133,7 @@ internal static class SchedulerMath
     /// <summary>DDIM and DDPM here implement diffusers' "leading" timestep spacing only.</summary>
     public static void RequireLeadingSpacing(SchedulerConfig config, string scheduler)
     {
-        if (config.TimestepSpacing != "leading")
+        if (config.TimestepSpacing is not (null or "leading"))
             throw new InvalidDataException($"{scheduler}: timestep_spacing \"{config.TimestepSpacing}\" is not supported, expected \"leading\".");
     }
 

@@ -276,6 +276,18 @@ public class DpmSolverTests
         }
     }
 
+    /// <summary>A missing timestep_spacing takes each class's diffusers default: "linspace" for DPM-Solver, "leading" for DDIM.</summary>
+    [Fact]
+    public void MissingSpacingTakesTheClassDefault()
+    {
+        var dpm = SchedulerFactory.Create(Kandinsky.Lab.Models.Common.ConfigFile.Parse<SchedulerConfig>("""{"_class_name": "DPMSolverMultistepScheduler"}""", "dpm.json"));
+        dpm.SetTimesteps(4);
+        Assert.Equal([999, 749, 500, 250], dpm.Timesteps);
+        var ddim = SchedulerFactory.Create(Kandinsky.Lab.Models.Common.ConfigFile.Parse<SchedulerConfig>("""{"_class_name": "DDIMScheduler"}""", "ddim.json"));
+        ddim.SetTimesteps(4);
+        Assert.Equal([750, 500, 250, 0], ddim.Timesteps);
+    }
+
     /// <summary>lambda_min_clipped cuts the timesteps whose λ lies below it off the top of the schedule.</summary>
     [Fact]
     public void LambdaMinClippedShortensTheSchedule()
