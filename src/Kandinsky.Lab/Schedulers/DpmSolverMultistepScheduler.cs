@@ -24,8 +24,9 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         const string name = "DPMSolverMultistepScheduler";
         config.Validate();
         SolverOrder = config.SolverOrder ?? 2;
-        AlgorithmType = config.AlgorithmType ?? "dpmsolver++";
-        SolverType = config.SolverType ?? "midpoint";
+        // diffusers maps the DEIS / UniPC names it shares configs with onto DPM-Solver++ and the midpoint solver
+        AlgorithmType = config.AlgorithmType is null or "deis" ? "dpmsolver++" : config.AlgorithmType;
+        SolverType = config.SolverType is null or "logrho" or "bh1" or "bh2" ? "midpoint" : config.SolverType;
         LowerOrderFinal = config.LowerOrderFinal ?? true;
         EulerAtFinal = config.EulerAtFinal ?? false;
         UseKarrasSigmas = config.UseKarrasSigmas ?? false;

@@ -226,6 +226,8 @@ public class DpmSolverTests
         Assert.Contains("\"zero\" is not supported with algorithm_type \"dpmsolver\"",
             Assert.Throws<InvalidDataException>(() => new DpmSolverMultistepScheduler(Dpm(c => c with { AlgorithmType = "dpmsolver" }))).Message);
         Assert.Contains("sde-dpmsolver++", Assert.Throws<ArgumentException>(() => new DpmSolverOptions { AlgorithmType = "sde-dpmsolver++" }.Validate()).Message);
+        var shared = new DpmSolverMultistepScheduler(Dpm(c => c with { AlgorithmType = "deis", SolverType = "bh2" }));
+        Assert.Equal(("dpmsolver++", "midpoint"), (shared.AlgorithmType, shared.SolverType));
     }
 
     /// <summary>A scheduler_config.json as diffusers saves it: the bare -Infinity literal of lambda_min_clipped.</summary>
