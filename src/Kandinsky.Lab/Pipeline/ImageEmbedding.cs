@@ -64,22 +64,30 @@ public sealed class ImageEmbedding : IDisposable
         return new ImageEmbedding(sum!, [label]);
     }
 
-    /// <summary>Spherical interpolation between row 0 of <paramref name="a"/> and of <paramref name="b"/> (linear when nearly parallel).</summary>
+    /// <summary>
+    /// Spherical interpolation row by row: row i of the result lies on the great arc from row i of <paramref name="a"/>
+    /// to row i of <paramref name="b"/> (linear when the two are nearly parallel). Both need the same rows and width.
+    /// </summary>
     public static ImageEmbedding Slerp(ImageEmbedding a, ImageEmbedding b, float t)
     {
-        var x = a.Vector(0);
-        var y = b.Vector(0);
-        double cos = Math.Clamp(Cosine(x, y), -1, 1);
-        double theta = Math.Acos(cos);
-        var z = new float[x.Length];
+        if (a.Count != b.Count || a.Dim != b.Dim)
+            throw new ArgumentException($"ImageEmbedding.Slerp: [{a.Count}, {a.Dim}] and [{b.Count}, {b.Dim}] must have the same shape (rows are interpolated pairwise).");
+        var z = new float[a.Count * a.Dim];
+        for (int row = 0; row < a.Count; row++) SlerpRow(a.Vector(row), b.Vector(row), t, z.AsSpan(row * a.Dim, a.Dim));
+        var labels = Enumerable.Range(0, a.Count).Select(row => $"slerp({a.Labels[row]}, {b.Labels[row]}, {t:0.##})").ToList();
+        return new ImageEmbedding(Tensor.FromArray(z, a.Count, a.Dim), labels);
+    }
+
+    static void SlerpRow(float[] x, float[] y, float t, Span<float> z)
+    {
+        double theta = Math.Acos(Math.Clamp(Cosine(x, y), -1, 1));
         if (theta < 1e-4)
-            for (int i = 0; i < z.Length; i++) z[i] = (1 - t) * x[i] + t * y[i];
-        else
         {
-            double s = Math.Sin(theta), wa = Math.Sin((1 - t) * theta) / s, wb = Math.Sin(t * theta) / s;
-            for (int i = 0; i < z.Length; i++) z[i] = (float)(wa * x[i] + wb * y[i]);
+            for (int i = 0; i < z.Length; i++) z[i] = (1 - t) * x[i] + t * y[i];
+            return;
         }
-        return new ImageEmbedding(Tensor.FromArray(z, 1, z.Length), [$"slerp({a.Labels[0]}, {b.Labels[0]}, {t:0.##})"]);
+        double s = Math.Sin(theta), wa = Math.Sin((1 - t) * theta) / s, wb = Math.Sin(t * theta) / s;
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(wa * x[i] + wb * y[i]);
     }
 
     /// <summary>The rows <paramref name="rows"/> as a new embedding.</summary>
