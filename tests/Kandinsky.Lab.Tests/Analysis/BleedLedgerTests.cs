@@ -144,6 +144,29 @@ public sealed class BleedLedgerTests : IClassFixture<BleedLedgerTests.Lab>
                 Assert.Equal(value, reader.Pick(attribute, reader.ProbeEmbedding(attribute, value)));
     }
 
+    /// <summary>
+    /// The CLIP zero-shot reader on rendered portraits of every hair × shirt colour (eye colours cycled): the micro
+    /// CLIP reads hair and shirt in all 72 and the eyes in 66 (brown is taken for red and purple for gray at times).
+    /// </summary>
+    [Fact]
+    public void TheClipReaderReadsRenderedPortraits()
+    {
+        var reader = new ClipZeroShotReader(_lab);
+        var eyes = new (string Name, (byte, byte, byte) Rgb)[] { ("blue", (60, 110, 250)), ("green", (40, 170, 60)), ("red", (225, 40, 40)), ("purple", (150, 60, 200)), ("brown", (120, 70, 30)), ("gray", (128, 128, 132)) };
+        int n = 0, hair = 0, shirt = 0, eye = 0;
+        foreach (var (hairName, hairRgb) in PortraitReader.HairPalette)
+            foreach (var (shirtName, shirtRgb) in PortraitReader.ShirtPalette)
+            {
+                var (eyeName, eyeRgb) = eyes[n++ % eyes.Length];
+                var read = reader.Read(TestPortraits.Render(eyeRgb, 0, 0, hairRgb, shirtRgb));
+                hair += read["hair"] == hairName ? 1 : 0;
+                shirt += read["shirt"] == shirtName ? 1 : 0;
+                eye += read["eyes"] == eyeName ? 1 : 0;
+            }
+        Assert.Equal(72, n);
+        Assert.True(hair >= 70 && shirt >= 70 && eye >= 60, $"CLIP reader: hair {hair}, shirt {shirt}, eyes {eye} of {n}");
+    }
+
     [Fact]
     public void InterpolateWeighsAndBroadcastsRowsAndLeavesOutZeroWeights()
     {
