@@ -3,20 +3,14 @@ using Kandinsky.Lab.Formatting;
 using Kandinsky.Lab.Pipeline;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.Imaging;
+using Kandinsky.Lab.Tests.Pipeline;
 
 namespace Kandinsky.Lab.Tests.Analysis;
 
 /// <summary>The bleed ledger on the embedded Kandinsky-Micro with few steps (these test the machinery; the figures come from `bleed`).</summary>
-public sealed class BleedLedgerTests : IClassFixture<BleedLedgerTests.Lab>
+public sealed class BleedLedgerTests(MicroPipelineTests.Lab lab) : IClassFixture<MicroPipelineTests.Lab>
 {
-    public sealed class Lab : IDisposable
-    {
-        public KandinskyLab Model { get; } = KandinskyLab.Micro();
-        public void Dispose() => Model.Dispose();
-    }
-
-    readonly KandinskyLab _lab;
-    public BleedLedgerTests(Lab lab) => _lab = lab.Model;
+    readonly KandinskyLab _lab = lab.Model;
 
     static BleedSpec Spec(params InterventionSpec[] interventions) => new BleedSpec
     {
