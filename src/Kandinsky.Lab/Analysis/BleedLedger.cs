@@ -28,6 +28,8 @@ public sealed record BleedObservation
     [JsonPropertyName("arm")] public required string Arm { get; init; }
     [JsonPropertyName("intervention")] public required string Intervention { get; init; }
     [JsonPropertyName("condition")] public required string Condition { get; init; }
+    /// <summary>The prompt the run used when an intervention changed it (null: the arm's).</summary>
+    [JsonPropertyName("prompt")] public string? Prompt { get; init; }
     [JsonPropertyName("seed")] public ulong Seed { get; init; }
     /// <summary>The image's row in its seed's batch.</summary>
     [JsonPropertyName("image")] public int Image { get; init; }
@@ -97,9 +99,10 @@ public sealed class BleedLedger
         var question = new StringDataFrameColumn("question"); var stage = new StringDataFrameColumn("stage"); var metric = new StringDataFrameColumn("metric");
         var k = new Int32DataFrameColumn("k"); var n = new Int32DataFrameColumn("n");
         var estimate = new DoubleDataFrameColumn("estimate"); var low = new DoubleDataFrameColumn("low"); var high = new DoubleDataFrameColumn("high");
+        string runPrompt = "";
         void Add(BleedArmSpec a, string i, string c, string q, string s, string m, int? kk, int nn, Estimate e)
         {
-            arm.Append(a.Id); language.Append(a.Language); prompt.Append(a.Prompt); intervention.Append(i); condition.Append(c);
+            arm.Append(a.Id); language.Append(a.Language); prompt.Append(runPrompt); intervention.Append(i); condition.Append(c);
             question.Append(q); stage.Append(s); metric.Append(m); k.Append(kk); n.Append(nn); estimate.Append(e.Value); low.Append(e.Low); high.Append(e.High);
         }
         var groups = observations.GroupBy(o => (o.Arm, o.Intervention, o.Condition)).ToList();
@@ -107,6 +110,7 @@ public sealed class BleedLedger
         {
             var a = spec.Arms.First(x => x.Id == g.Key.Arm);
             var rows = g.ToList();
+            runPrompt = rows[0].Prompt ?? a.Prompt;
             foreach (var q in spec.Questions)
             {
                 string qs = q.ToString();

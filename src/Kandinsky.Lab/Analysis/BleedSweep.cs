@@ -125,6 +125,7 @@ public static class BleedSweep
             list.Add((image, new BleedObservation
             {
                 Unit = unit.Index, Arm = unit.Arm.Id, Intervention = unit.Intervention.Name, Condition = condition, Seed = unit.Seed, Image = i,
+                Prompt = plan.Prompt == unit.Arm.Prompt ? null : plan.Prompt,
                 Reads = reads, Cosines = cosines,
             }));
         }

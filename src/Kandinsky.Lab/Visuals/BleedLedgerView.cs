@@ -77,7 +77,8 @@ public static class BleedLedgerView
         {
             var (label, r) = items[i];
             double y = 12 + i * rowHeight, x = left + r.Estimate * width, lo = left + r.Low * width, hi = left + r.High * width;
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{y + 4}\" text-anchor=\"end\">{Html.Encode(label)}</text>");
+            var shown = label.Length > 60 ? label[..57] + "…" : label;
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{y + 4}\" text-anchor=\"end\"><title>{Html.Encode(label)}</title>{Html.Encode(shown)}</text>");
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lo:0.#}\" y1=\"{y}\" x2=\"{hi:0.#}\" y2=\"{y}\" stroke=\"#1f77b4\" stroke-width=\"2\"/><circle cx=\"{x:0.#}\" cy=\"{y}\" r=\"3.5\" fill=\"#1f77b4\"/>");
         }
         svg.Append("</svg>");
