@@ -129,7 +129,7 @@ public sealed class BleedLedger
                 Add(a, g.Key.Intervention, g.Key.Condition, qs, BleedStages.Prior, "cosine", null, rows.Count,
                     BleedStatistics.BootstrapMean(rows.Select(o => o.Cosines[$"{BleedStages.Prior}:{qs}"]).ToList()));
             }
-            foreach (var attribute in spec.Questions.Select(q => q.Attribute).Distinct())
+            foreach (var attribute in rows[0].Reads.Keys.Where(k => k.StartsWith(BleedStages.Pixels + ":", StringComparison.Ordinal)).Select(k => k[(BleedStages.Pixels.Length + 1)..]))
             {
                 string pk = $"{BleedStages.Pixels}:{attribute}", ck = $"{BleedStages.Clip}:{attribute}";
                 var found = rows.Where(o => o.Reads[pk] != AttributeReading.NotFound).ToList();

@@ -99,7 +99,7 @@ public static class BleedSweep
         ImageEmbedding negative, TextEncoding text, BleedPlan plan, float[] textEmbedding, ClipZeroShotReader probes)
     {
         using var decoded = lab.Decode(embeds, negative, text, plan.Decode);
-        var attributes = spec.Questions.Select(q => q.Attribute).Distinct().ToList();
+        var attributes = probes.Attributes.Keys.ToList();   // every attribute, not only the questions': the ledger's distributions and agreement
         var list = new List<(Image, BleedObservation)>();
         for (int i = 0; i < decoded.Images.Count; i++)
         {
