@@ -21,6 +21,7 @@ public static class LabFormatting
         [typeof(PriorTrajectoryAnalysis)] = o => PriorTrajectoryView.Render((PriorTrajectoryAnalysis)o),
         [typeof(DecoderTrajectory)] = o => DecoderTrajectoryView.Render((DecoderTrajectory)o),
         [typeof(ImageEmbedding)] = o => EmbeddingView.Render((ImageEmbedding)o),
+        [typeof(BleedLedger)] = o => BleedLedgerView.Render((BleedLedger)o),
         [typeof(GenerationResult)] = o =>
         {
             var g = (GenerationResult)o;

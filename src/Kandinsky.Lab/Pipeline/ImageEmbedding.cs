@@ -65,6 +65,37 @@ public sealed class ImageEmbedding : IDisposable
     }
 
     /// <summary>
+    /// Σ wᵢ·eᵢ over embeddings of the same row count, or of one row (an image's embedding, broadcast to every row):
+    /// the weighted sum of diffusers' <c>KandinskyPriorPipeline.interpolate</c>, weights not normalised. Items of
+    /// weight 0 are left out, so weights (1, 0, …) give the first embedding back bit for bit.
+    /// </summary>
+    public static ImageEmbedding Interpolate(IReadOnlyList<ImageEmbedding> items, IReadOnlyList<float> weights)
+    {
+        if (items.Count == 0 || items.Count != weights.Count)
+            throw new ArgumentException($"ImageEmbedding.Interpolate: {items.Count} items and {weights.Count} weights; give one weight per item, at least one item.");
+        int rows = items.Max(e => e.Count);
+        if (items.FirstOrDefault(e => e.Count != 1 && e.Count != rows) is { } odd)
+            throw new ArgumentException($"ImageEmbedding.Interpolate: {odd.Labels[0]} has {odd.Count} rows, the others {rows}; give {rows} rows or one.");
+        var sum = new float[rows * items[0].Dim];
+        var labels = new string[rows];
+        bool first = true;
+        for (int k = 0; k < items.Count; k++)
+        {
+            if (weights[k] == 0) continue;
+            var values = items[k].Tensor.ToArray();
+            for (int i = 0; i < sum.Length; i++)
+            {
+                float term = weights[k] * values[items[k].Count == 1 ? i % values.Length : i];
+                sum[i] = first ? term : sum[i] + term;
+            }
+            first = false;
+            for (int r = 0; r < rows; r++)
+                labels[r] = (labels[r] == null ? "" : labels[r] + " + ") + $"{weights[k]:0.##}·{items[k].Labels[items[k].Count == 1 ? 0 : r]}";
+        }
+        return new ImageEmbedding(Tensor.FromArray(sum, rows, items[0].Dim), labels.Select(l => l ?? "0").ToList());
+    }
+
+    /// <summary>
     /// Spherical interpolation row by row: row i of the result lies on the great arc from row i of <paramref name="a"/>
     /// to row i of <paramref name="b"/> (linear when the two are nearly parallel). Both need the same rows and width.
     /// </summary>

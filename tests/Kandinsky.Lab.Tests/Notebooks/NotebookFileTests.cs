@@ -8,7 +8,7 @@ namespace Kandinsky.Lab.Tests.Notebooks;
 [Collection(ConsoleCollection.Name)]
 public class NotebookFileTests(ITestOutputHelper output)
 {
-    public static readonly string[] Names = ["01-text-encoding", "02-prior", "03-decoding", "04-embedding-space"];
+    public static readonly string[] Names = ["01-text-encoding", "02-prior", "03-decoding", "04-embedding-space", "05-concept-bleed"];
 
     static readonly JsonSchemaValidator Schema = new((JsonObject)JsonNode.Parse(File.ReadAllText(Fixtures.Path_("nbformat", "nbformat.v4.5.schema.json")))!);
 
@@ -32,6 +32,7 @@ public class NotebookFileTests(ITestOutputHelper output)
     [InlineData("02-prior")]
     [InlineData("03-decoding")]
     [InlineData("04-embedding-space")]
+    [InlineData("05-concept-bleed")]
     public async Task RunsOnTheEmbeddedModel(string name)
     {
         var source = Notebook.Load(PathOf(name));
