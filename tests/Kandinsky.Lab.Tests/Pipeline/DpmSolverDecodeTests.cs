@@ -27,6 +27,7 @@ public class DpmSolverDecodeTests
         try
         {
             GenerationRecord.Of(run, KandinskyLab.MicroPath, []).Save(path);
+            Assert.Contains("\"algorithm_type\": \"dpmsolver++\"", File.ReadAllText(path));
             var record = GenerationRecord.Load(path);
             Assert.Equal(karras, record.Decode.DpmSolver);
             using var again = lab.Replay(record);
