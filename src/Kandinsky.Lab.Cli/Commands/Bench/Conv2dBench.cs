@@ -89,9 +89,7 @@ internal static class KernelTiming
     /// <summary>Medians of the wall and CPU times, each taken on its own.</summary>
     public static (double Wall, double Cpu) Median(IReadOnlyList<(double Wall, double Cpu)> times)
     {
-        var wall = times.Select(t => t.Wall).Order().ToArray();
-        var cpu = times.Select(t => t.Cpu).Order().ToArray();
-        return (wall[wall.Length / 2], cpu[cpu.Length / 2]);
+        return (RunStats.Of(times.Select(t => t.Wall)).Median, RunStats.Of(times.Select(t => t.Cpu)).Median);
     }
 
     /// <summary>CPU time of all threads of this process; nanosecond clock on Linux (Process.TotalProcessorTime ticks at 10 ms).</summary>

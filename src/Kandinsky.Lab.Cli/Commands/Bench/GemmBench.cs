@@ -113,11 +113,7 @@ public static class GemmBench
         return t.Seconds + t.Nanoseconds * 1e-9;
     }
 
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    static double Median(List<double> values) => RunStats.Of(values).Median;
 
     static Tensor RandomTensor(Random rng, int rows, int cols)
     {
