@@ -93,7 +93,10 @@ internal static class NetworkBench
         Console.WriteLine($"  peak RSS {Status("VmHWM") / 1024.0:N0} MiB");
         for (int i = 1; i < timings.Length; i++)
             Console.WriteLine($"  scaling: {timings[i].Threads} threads run {RunStats.Of(timings[0].Walls).Median / RunStats.Of(timings[i].Walls).Median:F2}x as fast as {timings[0].Threads} (medians)");
-        if (settings.Profile) PrintProfile(timings);
+        if (settings.Profile)
+            OpProfileTable.Print("profile (mean seconds per run in F.* ops by kind, share of the run; speedup: first thread count / last):",
+                timings.Select(t => new ProfileColumn($"threads {t.Threads}", t.Walls.Average(), t.OpSeconds.Select(x => x / t.Walls.Count).ToArray())).ToList(),
+                speedup: timings.Length > 1);
         return 0;
     }
 
@@ -111,27 +114,6 @@ internal static class NetworkBench
             Cpus.Add(cpu);
             foreach (var (kind, seconds, _) in OpProfile.Totals()) OpSeconds[(int)kind] += seconds;
         }
-    }
-
-    /// <summary>Seconds per run in each op kind (and outside F.*) at each thread count, with shares and per-kind scaling.</summary>
-    static void PrintProfile(ThreadTimings[] timings)
-    {
-        Console.WriteLine("  profile (mean seconds per run and share of the run; speedup against the first thread count):");
-        var header = string.Join("", timings.Select(t => $"   {"threads " + t.Threads,16}")) + (timings.Length > 1 ? "   speedup" : "");
-        Console.WriteLine($"    {"",-12}{header}");
-        var kinds = Enum.GetValues<OpKind>();
-        for (int k = 0; k <= kinds.Length; k++)
-        {
-            string name = k < kinds.Length ? kinds[k].ToString() : "outside F.*";
-            var seconds = timings.Select(t => PerRun(t, k)).ToArray();
-            var cells = string.Join("", timings.Select((t, i) => $"   {seconds[i],8:F3} s {100 * seconds[i] / t.Walls.Average(),4:F0}%"));
-            var speedup = timings.Length > 1 ? $"   {seconds[0] / Math.Max(seconds[^1], 1e-9),6:F2}x" : "";
-            Console.WriteLine($"    {name,-12}{cells}{speedup}");
-        }
-
-        static double PerRun(ThreadTimings t, int k) => k < t.OpSeconds.Length
-            ? t.OpSeconds[k] / t.Walls.Count
-            : Math.Max(0, t.Walls.Average() - t.OpSeconds.Sum() / t.Walls.Count);
     }
 
     static (double Wall, double Cpu) Time(Action step)
