@@ -20,15 +20,16 @@ public enum OpKind
 }
 
 /// <summary>
-/// Wall time spent inside F.* ops by <see cref="OpKind"/>, for `bench … --profile`: where a network's time goes,
-/// so a stage that does not scale with threads shows as a kind whose share grows. Off by default, and then an
-/// op pays one static bool read. Only the outermost op on a thread is timed (an op that calls other ops counts
-/// once, as its own kind); the kernels' worker threads run inside that time.
+/// Wall and process CPU time spent inside F.* ops by <see cref="OpKind"/>, for `bench … --profile`: where a
+/// network's time goes, and (CPU ÷ wall) how many cores each kind kept busy, so a kind that serialises shows even on
+/// a loaded machine. Off by default, and then an op pays one static bool read. Only the outermost op on a thread is
+/// timed (an op that calls other ops counts once, as its own kind); the kernels' worker threads run inside that time.
 /// </summary>
 public static class OpProfile
 {
     static readonly int KindCount = Enum.GetValues<OpKind>().Length;
     static readonly long[] TicksByKind = new long[KindCount];
+    static readonly long[] CpuNanosByKind = new long[KindCount];
     static readonly long[] CallsByKind = new long[KindCount];
     static bool _enabled;
     [ThreadStatic] static int _depth;
@@ -44,22 +45,24 @@ public static class OpProfile
     public static void Reset()
     {
         Array.Clear(TicksByKind);
+        Array.Clear(CpuNanosByKind);
         Array.Clear(CallsByKind);
     }
 
-    /// <summary>Seconds and calls recorded so far, per kind (every kind present, in enum order).</summary>
-    public static IReadOnlyList<(OpKind Kind, double Seconds, long Calls)> Totals() =>
-        Enum.GetValues<OpKind>().Select(k => (k, Interlocked.Read(ref TicksByKind[(int)k]) / (double)Stopwatch.Frequency, Interlocked.Read(ref CallsByKind[(int)k]))).ToList();
+    /// <summary>Wall seconds, process CPU seconds and calls recorded so far, per kind (every kind present, in enum order).</summary>
+    public static IReadOnlyList<(OpKind Kind, double Seconds, double CpuSeconds, long Calls)> Totals() =>
+        Enum.GetValues<OpKind>().Select(k => (k, Interlocked.Read(ref TicksByKind[(int)k]) / (double)Stopwatch.Frequency,
+            Interlocked.Read(ref CpuNanosByKind[(int)k]) * 1e-9, Interlocked.Read(ref CallsByKind[(int)k]))).ToList();
 
     /// <summary>Starts timing an op of <paramref name="kind"/>; dispose the scope when the op returns.</summary>
     internal static Scope Enter(OpKind kind)
     {
         if (!_enabled) return default;
-        return new Scope(kind, ++_depth == 1 ? Stopwatch.GetTimestamp() : Scope.Nested);
+        return ++_depth == 1 ? new Scope(kind, Stopwatch.GetTimestamp(), CpuClock.ProcessSeconds()) : new Scope(kind, Scope.Nested, 0);
     }
 
     /// <summary>One op's timing: inactive (profile off), nested inside another op (not counted), or outermost.</summary>
-    internal readonly struct Scope(OpKind kind, long start) : IDisposable
+    internal readonly struct Scope(OpKind kind, long start, double cpuStart) : IDisposable
     {
         public const long Nested = -1;
 
@@ -69,6 +72,7 @@ public static class OpProfile
             _depth--;
             if (start == Nested) return;
             Interlocked.Add(ref TicksByKind[(int)kind], Stopwatch.GetTimestamp() - start);
+            Interlocked.Add(ref CpuNanosByKind[(int)kind], (long)((CpuClock.ProcessSeconds() - cpuStart) * 1e9));
             Interlocked.Increment(ref CallsByKind[(int)kind]);
         }
     }

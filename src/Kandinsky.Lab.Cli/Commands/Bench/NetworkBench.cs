@@ -94,8 +94,8 @@ internal static class NetworkBench
         for (int i = 1; i < timings.Length; i++)
             Console.WriteLine($"  scaling: {timings[i].Threads} threads run {RunStats.Of(timings[0].Walls).Median / RunStats.Of(timings[i].Walls).Median:F2}x as fast as {timings[0].Threads} (medians)");
         if (settings.Profile)
-            OpProfileTable.Print("profile (mean seconds per run in F.* ops by kind, share of the run; speedup: first thread count / last):",
-                timings.Select(t => new ProfileColumn($"threads {t.Threads}", t.Walls.Average(), t.OpSeconds.Select(x => x / t.Walls.Count).ToArray())).ToList(),
+            OpProfileTable.Print("profile (mean wall seconds per run in F.* ops by kind, share of the run, cores busy = CPU / wall; speedup: first thread count / last):",
+                timings.Select(t => new ProfileColumn($"threads {t.Threads}", t.Walls.Average(), [.. t.OpSeconds.Select(x => x / t.Walls.Count)], [.. t.OpCpuSeconds.Select(x => x / t.Walls.Count)])).ToList(),
                 speedup: timings.Length > 1);
         return 0;
     }
@@ -107,12 +107,17 @@ internal static class NetworkBench
         public List<double> Walls { get; } = [];
         public List<double> Cpus { get; } = [];
         public double[] OpSeconds { get; } = new double[Enum.GetValues<OpKind>().Length];
+        public double[] OpCpuSeconds { get; } = new double[Enum.GetValues<OpKind>().Length];
 
         public void Add(double wall, double cpu)
         {
             Walls.Add(wall);
             Cpus.Add(cpu);
-            foreach (var (kind, seconds, _) in OpProfile.Totals()) OpSeconds[(int)kind] += seconds;
+            foreach (var (kind, seconds, cpuSeconds, _) in OpProfile.Totals())
+            {
+                OpSeconds[(int)kind] += seconds;
+                OpCpuSeconds[(int)kind] += cpuSeconds;
+            }
         }
     }
 
