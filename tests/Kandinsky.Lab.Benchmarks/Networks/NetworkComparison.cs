@@ -56,19 +56,21 @@ public static class NetworkComparison
         // First (cold) runs: page-in, packing, ORT's arena; their outputs are the ones checked.
         bool ok = Check("ours", exported, ours.Run()) & Check("ONNX Runtime", exported, ort.Run());
         if (!ok) return false;
-        var oursTimes = new List<double>();
-        var ortTimes = new List<double>();
+        var oursTimes = new List<(double Wall, double Cpu)>();
+        var ortTimes = new List<(double Wall, double Cpu)>();
         for (int i = 0; i < o.Runs; i++)
         {
             oursTimes.Add(Seconds(() => ours.Run()));
             ortTimes.Add(Seconds(() => ort.Run()));
-            Console.WriteLine($"  run {i + 1}: ours {oursTimes[^1],7:F3} s   ONNX Runtime {ortTimes[^1],7:F3} s");
+            Console.WriteLine($"  run {i + 1}: ours {oursTimes[^1].Wall,7:F3} s (cpu {oursTimes[^1].Cpu,7:F3} s)   ONNX Runtime {ortTimes[^1].Wall,7:F3} s (cpu {ortTimes[^1].Cpu,7:F3} s)");
         }
         if (o.Runs == 0) return true;
-        var (us, them) = (RunStats.Of(oursTimes), RunStats.Of(ortTimes));
-        Console.WriteLine($"  ours:         min {us.Min:F3} / median {us.Median:F3} / max {us.Max:F3} s");
-        Console.WriteLine($"  ONNX Runtime: min {them.Min:F3} / median {them.Median:F3} / max {them.Max:F3} s");
-        Console.WriteLine($"  {Title(net)}: ours {us.Median:F3} s, ONNX Runtime {them.Median:F3} s: ours is {them.Median / us.Median:F2}x ONNX Runtime's speed (medians; peak RSS {PeakRssGiB():F1} GiB, both in this process)");
+        var (us, them) = (RunStats.Of(oursTimes.Select(t => t.Wall)), RunStats.Of(ortTimes.Select(t => t.Wall)));
+        var (usCpu, themCpu) = (RunStats.Of(oursTimes.Select(t => t.Cpu)).Median, RunStats.Of(ortTimes.Select(t => t.Cpu)).Median);
+        Console.WriteLine($"  ours:         {us}   cpu median {usCpu:F2} s");
+        Console.WriteLine($"  ONNX Runtime: {them}   cpu median {themCpu:F2} s");
+        Console.WriteLine($"  {Title(net)}: ours {us.Median:F3} s, ONNX Runtime {them.Median:F3} s: ours is {them.Median / us.Median:F2}x ONNX Runtime's speed " +
+            $"({themCpu / usCpu:F2}x in CPU seconds; medians; peak RSS {PeakRssGiB():F1} GiB, both in this process)");
         return true;
     }
 
@@ -87,11 +89,13 @@ public static class NetworkComparison
         return ok;
     }
 
-    static double Seconds(Action a)
+    /// <summary>Wall and process CPU seconds of one call (CPU seconds stay comparable on a loaded machine).</summary>
+    static (double Wall, double Cpu) Seconds(Action a)
     {
+        double cpu = CpuClock.ProcessSeconds();
         var sw = Stopwatch.StartNew();
         a();
-        return sw.Elapsed.TotalSeconds;
+        return (sw.Elapsed.TotalSeconds, CpuClock.ProcessSeconds() - cpu);
     }
 
     static double PeakRssGiB() => Process.GetCurrentProcess().PeakWorkingSet64 / (double)(1L << 30);

@@ -23,4 +23,13 @@ public class PipelineBenchTests
             Directory.Delete(generate, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("--model", "/nonexistent/checkpoint")]
+    [InlineData("--runs", "0")]
+    [InlineData("--steps", "0")]
+    public void A_bad_option_exits_2(string option, string value)
+    {
+        Assert.Equal(2, Kandinsky.Lab.Cli.Program.Main(["bench", "pipeline", option, value, "--out", Path.GetTempPath()]));
+    }
 }

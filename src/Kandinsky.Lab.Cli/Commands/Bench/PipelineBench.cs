@@ -43,6 +43,21 @@ public static class PipelineBench
         };
         command.SetAction((parse, ct) =>
         {
+            try
+            {
+                return Task.FromResult(Run(SettingsOf(parse), ct));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or IOException
+                                       or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
+            {
+                Console.Error.WriteLine($"bench pipeline: {e.Message}");   // a bad option or a model folder it cannot run
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+
+        Settings SettingsOf(ParseResult parse)
+        {
             if (parse.GetValue(threads) is int t) Parallelism.Threads = t;
             var prior = new PriorOptions { Steps = parse.GetValue(priorSteps), Seed = parse.GetValue(seed) }.Validate();
             var decode = new DecodeOptions
@@ -50,11 +65,10 @@ public static class PipelineBench
                 Steps = parse.GetValue(steps), Seed = parse.GetValue(seed), Scheduler = parse.GetValue(scheduler),
                 Width = parse.GetValue(size), Height = parse.GetValue(size),
             }.Validate();
-            var settings = new Settings(parse.GetValue(model) ?? KandinskyLab.MicroPath, parse.GetValue(prompt)!, prior, decode,
-                Math.Max(1, parse.GetValue(runs)), parse.GetValue(profile), parse.GetValue(outDir)!.FullName);
-            return Task.FromResult(Run(settings, ct));
-        });
-        return command;
+            if (parse.GetValue(runs) < 1) throw new ArgumentException($"--runs must be at least 1, got {parse.GetValue(runs)}.");
+            return new Settings(parse.GetValue(model) ?? KandinskyLab.MicroPath, parse.GetValue(prompt)!, prior, decode,
+                parse.GetValue(runs), parse.GetValue(profile), parse.GetValue(outDir)!.FullName);
+        }
     }
 
     sealed record Settings(string Model, string Prompt, PriorOptions Prior, DecodeOptions Decode, int Runs, bool Profile, string OutDir);
