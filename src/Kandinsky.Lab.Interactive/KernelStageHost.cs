@@ -29,8 +29,9 @@ internal sealed class KernelStageHost(StageInterrupt interrupt) : IStageHost
 
     public CancellationToken StageStarting(string stage)
     {
-        var token = interrupt.NextToken();
-        if (KernelInvocationContext.Current is not { } context) return token;
+        var context = KernelInvocationContext.Current;
+        var token = interrupt.NextToken(context?.Command);
+        if (context == null) return token;
         _run.Value = new Run(context.Display(new StageProgressView(stage, 0, null, null, null), MimeTypes.Html));
         // The kernel's own cancellation (Polyglot Notebooks' stop button) stops the stage too.
         return CancellationTokenSource.CreateLinkedTokenSource(token, context.CancellationToken).Token;

@@ -18,6 +18,7 @@ public sealed class StageInterrupt
 
     readonly Lock _gate = new();
     CancellationTokenSource _source = new();
+    object? _cell;
 
     public static bool Installed => _registration != null;
 
@@ -35,16 +36,20 @@ public sealed class StageInterrupt
         return _installed;
     }
 
-    /// <summary>The token of the next stage to run: a fresh one once the last was cancelled.</summary>
-    public CancellationToken NextToken()
+    /// <summary>
+    /// The token of a stage starting in the cell run <paramref name="cell"/> (its invocation context, or null): an
+    /// interrupt stops every later stage of the cell it hit, and none of a cell that runs after it.
+    /// </summary>
+    public CancellationToken NextToken(object? cell)
     {
         lock (_gate)
         {
-            if (_source.IsCancellationRequested)
+            if (_source.IsCancellationRequested && !ReferenceEquals(cell, _cell))
             {
                 _source.Dispose();
                 _source = new CancellationTokenSource();
             }
+            _cell = cell;
             return _source.Token;
         }
     }

@@ -166,7 +166,7 @@ public class JupyterHostTests(ITestOutputHelper output)
         Assert.Contains("OperationCanceledException", (string?)result["decode_error"]);
         Assert.True((bool)result["alive"]!, "the kernel died on the interrupt");
         Assert.Equal("ok", (string?)result["next_status"]);
-        Assert.Equal("2", (string?)result["next_value"]);
+        Assert.Matches(@"(^|>)2(<|$)", (string?)result["next_value"] ?? "");
         Assert.True((int)result["display_updates"]! >= 1, "the decode's progress display never updated");
     }
 

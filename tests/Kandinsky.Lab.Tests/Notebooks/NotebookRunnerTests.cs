@@ -121,7 +121,7 @@ public class NotebookRunnerTests
             var text = lab.EncodeText("a person with blue hair");
             var prior = lab.Prior(text, new PriorOptions { Steps = 5, Seed = 1 });
             lab.Decode(prior, text, new DecodeOptions { Steps = 500, Seed = 1,
-                Callbacks = new StageCallbacks<DecoderStep>("decoder") { OnStep = s => File.AppendAllText({{System.Text.Json.JsonSerializer.Serialize(steps)}}, "x") } });
+                Callbacks = new StageCallbacks<DecoderStep>("decoder") { OnStep = s => System.IO.File.AppendAllText({{System.Text.Json.JsonSerializer.Serialize(steps)}}, "x") } });
             """));
         using var cancel = new CancellationTokenSource();
         var running = new NotebookRunner().RunAsync(nb, Fixtures.RepoRoot, cancel.Token);

@@ -21,7 +21,7 @@ var text = lab.EncodeText("a person with blue hair");
 var prior = lab.Prior(text, new PriorOptions {{ Steps = 5, Seed = 1 }});
 var stepFile = {json.dumps(step_file)};
 var decoded = lab.Decode(prior, text, new DecodeOptions {{ Steps = 500, Seed = 1,
-    Callbacks = new StageCallbacks<DecoderStep>("decoder") {{ OnStep = s => File.AppendAllText(stepFile, "x") }} }});
+    Callbacks = new StageCallbacks<DecoderStep>("decoder") {{ OnStep = s => System.IO.File.AppendAllText(stepFile, "x") }} }});
 """
 
 
@@ -30,6 +30,14 @@ def steps_done():
         return os.path.getsize(step_file)
     except FileNotFoundError:
         return 0
+
+
+def reply_to(client, msg_id, timeout):
+    """The shell reply to msg_id (start-up replies may still be queued before it)."""
+    while True:
+        reply = client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]
 
 
 def run(client, code, timeout):
@@ -44,8 +52,7 @@ def run(client, code, timeout):
         messages.append(msg)
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
-    reply = client.get_shell_msg(timeout=max(1, deadline - time.time()))
-    return reply["content"], messages
+    return reply_to(client, msg_id, max(1, deadline - time.time())), messages
 
 
 result = {}
@@ -71,7 +78,7 @@ try:
         updates += msg["msg_type"] == "update_display_data"
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
-    decode_reply = client.get_shell_msg(timeout=60)["content"]
+    decode_reply = reply_to(client, msg_id, 60)
     result["stopped_after_s"] = round(time.time() - interrupted_at, 2)
     result["steps_at_end"] = steps_done()
     result["decode_status"] = decode_reply["status"]
@@ -80,7 +87,8 @@ try:
     result["alive"] = manager.is_alive()
     reply, messages = run(client, "1 + 1", 60)
     result["next_status"] = reply["status"]
-    result["next_value"] = next((m["content"]["data"].get("text/plain") for m in messages if m["msg_type"] == "execute_result"), None)
+    data = next((m["content"]["data"] for m in messages if m["msg_type"] == "execute_result"), {})
+    result["next_value"] = data.get("text/plain") or data.get("text/html")
 finally:
     print(json.dumps(result), flush=True)
     client.stop_channels()
