@@ -29,6 +29,9 @@ public static class LabFormatting
         },
     };
 
+    /// <summary>The types this layer renders: each registered result type, and <see cref="IRichDisplay"/> for the objects that render themselves.</summary>
+    public static IEnumerable<Type> RenderedTypes => HtmlViews.Keys.Append(typeof(IRichDisplay));
+
     /// <summary>True when <paramref name="value"/> is a lab object this layer renders (a registered type or an <see cref="IRichDisplay"/>).</summary>
     public static bool IsLabObject(object value) => value is IRichDisplay || HtmlViews.ContainsKey(value.GetType());
 
