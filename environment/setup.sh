@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Setup the project needs beyond the .NET SDK, for the notebook hosts, the browser tests and offline notebook pages:
 #   - Debian's packages: `chromium` (headless screenshots of exported notebooks) and Jupyter (jupyter-notebook,
-#     jupyter-nbconvert, python3-nbclient, python3-jupyter-client), installed with apt when missing;
+#     jupyter-nbconvert, jupyter-client for `jupyter kernelspec`, python3-nbclient, python3-jupyter-client), installed with apt when missing;
 #   - the .NET Interactive kernel: the dotnet tool Microsoft.dotnet-interactive, pinned below, its Jupyter kernelspecs
 #     (`.net-csharp` …) and ours, `.net-csharp-lab` (environment/kernelspec: the same kernel, interruptible);
 #   - the npm package plotly.js-dist-min, pinned in package-lock.json, into environment/node_modules.
@@ -10,7 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 interactive_version=1.0.712001
 
-debian_packages=(chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-jupyter-client)
+debian_packages=(chromium jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient python3-jupyter-client)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,7 +40,9 @@ fi
 kernels="$(jupyter kernelspec list 2>/dev/null || true)"
 if ! grep -q '^ *\.net-csharp ' <<<"$kernels"; then
   echo "setup.sh: registering the .NET Interactive kernels with Jupyter…"
-  "$tools/dotnet-interactive" jupyter install
+  # the tool writes into the user's kernel folder but does not create it (a fresh machine has none)
+  mkdir -p "$(jupyter --data-dir)/kernels"
+  DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1 "$tools/dotnet-interactive" jupyter install
 fi
 lab_spec="$(jupyter --data-dir)/kernels/.net-csharp-lab"
 if ! cmp -s "$here/kernelspec/kernel.json" "$lab_spec/kernel.json" || ! cmp -s "$here/kernelspec/lab-kernel" "$lab_spec/lab-kernel"; then
