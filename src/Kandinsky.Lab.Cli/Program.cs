@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(RunTraceCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(TourCommand.Create());
+        root.Subcommands.Add(BleedCommand.Create());
         root.Subcommands.Add(NotebookCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(RandnCommand.Create());

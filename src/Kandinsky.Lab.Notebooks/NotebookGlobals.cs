@@ -8,7 +8,12 @@ namespace Kandinsky.Lab.Notebooks;
 /// </summary>
 public sealed class NotebookGlobals
 {
-    internal CellOutputs? Current { get; set; }
+    static readonly AsyncLocal<CellOutputs?> Running = new();
+
+    /// <summary>The outputs of the cell being run (for <see cref="DisplayExtensions.Display"/> too).</summary>
+    internal CellOutputs? Current { get => Running.Value; set => Running.Value = value; }
+
+    internal static CellOutputs? RunningCell => Running.Value;
 
     /// <summary>The folder of the notebook being run (relative paths in a cell resolve against it).</summary>
     public string NotebookDirectory { get; internal set; } = Environment.CurrentDirectory;
@@ -20,6 +25,13 @@ public sealed class NotebookGlobals
         var outputs = Current ?? throw new InvalidOperationException("display() can only be called while a cell runs.");
         return outputs.AddDisplay(value);
     }
+}
+
+/// <summary><c>x.Display()</c>, as .NET Interactive offers it: adds an output and returns its handle.</summary>
+public static class DisplayExtensions
+{
+    public static DisplayHandle Display(this object? value) =>
+        (NotebookGlobals.RunningCell ?? throw new InvalidOperationException(".Display() can only be called while a cell runs.")).AddDisplay(value);
 }
 
 /// <summary>An output added by <c>display(x)</c>; <see cref="Update"/> replaces its content.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Kandinsky.Lab.Pipeline;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
@@ -67,6 +68,8 @@ public sealed partial class NotebookRunner
         var console = new StringWriter();
         var previousDirectory = Environment.CurrentDirectory;
         Environment.CurrentDirectory = notebookDirectory;
+        var previousHost = KandinskyLab.Host;
+        KandinskyLab.Host = new CancellingStageHost(cancellationToken);
         try
         {
             for (int i = 0; i < cells.Count && error == null; i++)
@@ -105,7 +108,10 @@ public sealed partial class NotebookRunner
                         var line = first.Location.IsInSource ? first.Location.GetLineSpan().StartLinePosition.Line + 1 : (int?)null;
                         error = new NotebookError(cellNumber, line, $"{first.Id}: {first.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}", "CompilationError");
                     }
-                    catch (OperationCanceledException) { throw; }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        error = new NotebookError(cellNumber, null, "interrupted: the run was cancelled (Ctrl+C) while this cell ran.", "Interrupted");
+                    }
                     catch (Exception e)
                     {
                         error = RuntimeError(e, cellNumber);
@@ -126,6 +132,7 @@ public sealed partial class NotebookRunner
         {
             Console.SetOut(originalOut);
             Environment.CurrentDirectory = previousDirectory;
+            KandinskyLab.Host = previousHost;
             globals.Current = null;
         }
         return new NotebookRun(executed, timings, error, total.Elapsed);
@@ -134,8 +141,9 @@ public sealed partial class NotebookRunner
     static ScriptOptions BaseOptions(string notebookDirectory) => ScriptOptions.Default
         .WithMetadataResolver(new LoadedAssemblyResolver(ScriptMetadataResolver.Default.WithBaseDirectory(notebookDirectory)))
         .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(notebookDirectory))
-        .WithReferences(typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(NotebookGlobals).Assembly)
-        .WithImports("System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks")
+        .WithReferences(typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(NotebookGlobals).Assembly, typeof(KandinskyLab).Assembly,
+            typeof(Kandinsky.Lab.Tensors.Tensor).Assembly)
+        .WithImports("System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks", typeof(DisplayExtensions).Namespace!)
         .WithEmitDebugInformation(true)
         .WithFileEncoding(System.Text.Encoding.UTF8)
         .WithOptimizationLevel(OptimizationLevel.Release);
@@ -143,8 +151,10 @@ public sealed partial class NotebookRunner
     static string CellFileName(int cell) => $"cell-{cell}.csx";
 
     /// <summary>
-    /// Polyglot magic lines (<c>#!csharp</c>) are blanked so line numbers stay those of the cell; other kernels'
-    /// magics and NuGet references are errors, because this runner has one language and no package feed.
+    /// The notebook text .NET Interactive runs, read by a runner with no package restore: Polyglot magic lines
+    /// (<c>#!csharp</c>), the package source (<c>#i "nuget:…"</c>) and the lab's own packages (<c>#r "nuget: Kandinsky.Lab…"</c>,
+    /// which are the lab this runner has loaded, at the version it was built as) are blanked, so line numbers stay those
+    /// of the cell. Other kernels' magics and other packages are errors: this runner has one language and no feed.
     /// </summary>
     static string PrepareSource(NotebookCell cell, int cellNumber, out NotebookError? error)
     {
@@ -166,13 +176,29 @@ public sealed partial class NotebookRunner
                 error = new NotebookError(cellNumber, l + 1, $"magic command '{magic}' is not supported by the headless runner.");
                 return "";
             }
-            if (NugetReference().IsMatch(trimmed))
+            if (NugetSource().IsMatch(trimmed)) { lines[l] = ""; continue; }
+            if (NugetReference().Match(trimmed) is { Success: true } package)
             {
-                error = new NotebookError(cellNumber, l + 1, "'#r \"nuget: …\"' is not supported: reference the lab's build output with a relative #r path.");
-                return "";
+                error = LabPackage(package.Groups["id"].Value, package.Groups["version"].Value, cellNumber, l + 1);
+                if (error != null) return "";
+                lines[l] = "";
             }
         }
         return string.Join('\n', lines);
+    }
+
+    /// <summary>The lab's packages: the assemblies this runner runs on (the adapter's formatters are the library's own views here).</summary>
+    static readonly string[] LabPackages = ["Kandinsky.Lab", "Kandinsky.Lab.Tensors", "Kandinsky.Lab.Interactive"];
+
+    /// <summary>Null when <paramref name="id"/> is a lab package at the version of the loaded lab (or with no version); else the error.</summary>
+    static NotebookError? LabPackage(string id, string version, int cellNumber, int line)
+    {
+        if (!LabPackages.Contains(id, StringComparer.OrdinalIgnoreCase))
+            return new NotebookError(cellNumber, line, $"'#r \"nuget: {id}\"': the headless runner restores no packages; it runs the lab's own ({string.Join(", ", LabPackages)}).");
+        var loaded = typeof(Kandinsky.Lab.Pipeline.KandinskyLab).Assembly.GetName().Version!;
+        var have = $"{loaded.Major}.{loaded.Minor}.{loaded.Build}";
+        return version.Length == 0 || version == have ? null
+            : new NotebookError(cellNumber, line, $"'#r \"nuget: {id}, {version}\"': the runner's lab is version {have}.");
     }
 
     /// <summary>True when the cell ends in an expression without a semicolon (the kernel shows its value).</summary>
@@ -200,8 +226,19 @@ public sealed partial class NotebookRunner
     [GeneratedRegex(@"cell-(\d+)\.csx:line (\d+)")]
     private static partial Regex StackLine();
 
-    [GeneratedRegex(@"^#r\s+""nuget:", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^#r\s+""nuget:\s*(?<id>[^,""\s]+)\s*(,\s*(?<version>[^""\s]*))?\s*""", RegexOptions.IgnoreCase)]
     private static partial Regex NugetReference();
+
+    [GeneratedRegex(@"^#i\s+""nuget:[^""]+""\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex NugetSource();
+
+    /// <summary>Stops the prior or decoder stage a cell is running, before its next step, when the run is cancelled (Ctrl+C).</summary>
+    sealed class CancellingStageHost(CancellationToken runCancelled) : IStageHost
+    {
+        public CancellationToken StageStarting(string stage) => runCancelled;
+        public void StepDone(StageProgress progress, Func<Kandinsky.Lab.Tensors.Imaging.Image>? preview) { }
+        public void StageEnded(string stage) { }
+    }
 
     /// <summary>
     /// Resolves <c>#r</c> paths relative to the notebook, but maps an assembly the runner already has loaded

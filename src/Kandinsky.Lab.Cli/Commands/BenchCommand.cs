@@ -16,6 +16,7 @@ public static class BenchCommand
         bench.Subcommands.Add(PriorBench.Create());
         bench.Subcommands.Add(MoVQBench.Create());
         bench.Subcommands.Add(GenerateBench.Create());
+        bench.Subcommands.Add(PipelineBench.Create());
         return bench;
     }
 }

@@ -30,7 +30,7 @@ public static class GenerateCommand
         var images = new Option<int>("--images") { Description = "Images per prompt.", DefaultValueFactory = _ => priorDefaults.ImagesPerPrompt };
         var scheduler = new Option<DecoderSchedulerKind>("--scheduler")
         {
-            Description = $"Decoder scheduler: {string.Join(", ", Enum.GetNames<DecoderSchedulerKind>())} (Default: the folder's).", DefaultValueFactory = _ => decodeDefaults.Scheduler,
+            Description = $"Decoder scheduler: {string.Join(", ", Enum.GetNames<DecoderSchedulerKind>())} (Default: the folder's; DpmSolverMultistep: DPM-Solver++ 2M on its noise schedule).", DefaultValueFactory = _ => decodeDefaults.Scheduler,
         };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder.", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var command = new Command("generate", "Generate images from a prompt, writing PNGs and a reproducibility record (or replay a record).")

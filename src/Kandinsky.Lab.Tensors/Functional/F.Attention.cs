@@ -19,6 +19,7 @@ public static partial class F
 
     internal static Tensor ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? attnMask, bool isCausal, float? scale, MicroKernel kernel)
     {
+        using var profile = OpProfile.Enter(OpKind.Attention);
         using var mask = ValidateAttention(query, key, value, attnMask, out float s, scale);
         return AttentionKernel.Forward(new AttentionOperands(query, key, value, mask, isCausal, s), kernel);
     }

@@ -20,6 +20,7 @@ public static partial class F
     /// <summary><see cref="Conv2d(Tensor, Tensor, Tensor?, int, int)"/> on a chosen micro-kernel (tests run every supported one).</summary>
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, int stride, int padding, MicroKernel kernel)
     {
+        using var profile = OpProfile.Enter(OpKind.Conv);
         ValidateConv2d(input, weight, bias, stride, padding);
         return ConvKernel.Conv2d(input, weight, bias, stride, padding, kernel);
     }

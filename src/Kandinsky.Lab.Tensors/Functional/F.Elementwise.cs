@@ -43,6 +43,7 @@ public static unsafe partial class F
     /// <summary>torch.where(condition, a, b): a where condition is nonzero (NaN counts as nonzero), else b; all three broadcast.</summary>
     public static Tensor Where(Tensor condition, Tensor a, Tensor b)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         const string op = "F.Where";
         int[] shape;
         try { shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(condition.Shape, a.Shape, op), b.Shape, op); }
@@ -84,6 +85,7 @@ public static unsafe partial class F
     /// <summary>target += other in place (torch's add_); <paramref name="other"/> broadcasts to the shape of the contiguous float32 <paramref name="target"/>.</summary>
     public static void AddInPlace(Tensor target, Tensor other)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         const string op = "F.AddInPlace";
         RequireContiguousTarget(target, op);
         var shape = ShapeUtil.Broadcast(target.Shape, other.Shape, op);
@@ -106,6 +108,7 @@ public static unsafe partial class F
     /// <summary>target *= s in place (torch's mul_) on a contiguous float32 tensor.</summary>
     public static void MulInPlace(Tensor target, float s)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         RequireContiguousTarget(target, "F.MulInPlace");
         nint tp = (nint)target.Data;
         ForBlocks(target.Count, (start, length) => BinaryRows.VectorScalar<MultiplyOperator>((float*)tp + start, (float*)tp + start, s, length));
@@ -120,6 +123,7 @@ public static unsafe partial class F
 
     static Tensor Binary<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOperator
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         var shape = ShapeUtil.Broadcast(a.Shape, b.Shape, op);
         using var af = AsF32(a);
         using var bf = AsF32(b);
@@ -139,6 +143,7 @@ public static unsafe partial class F
 
     static Tensor WithScalar<TOp>(Tensor a, float s) where TOp : IBinaryOperator
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         using var x = ContiguousF32(a);
         var y = Tensor.Empty(x.ShapeArray());
         nint xp = (nint)x.Data, yp = (nint)y.Data;
@@ -166,6 +171,7 @@ public static unsafe partial class F
     /// <summary>A new tensor with <paramref name="map"/> applied to the elements of <paramref name="a"/> block by block.</summary>
     static Tensor Map(Tensor a, SpanMap map)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         using var x = ContiguousF32(a);
         var y = Tensor.Empty(x.ShapeArray());
         nint xp = (nint)x.Data, yp = (nint)y.Data;

@@ -13,6 +13,7 @@ public static unsafe partial class F
     /// </summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
+        using var profile = OpProfile.Enter(OpKind.Gemm);
         input.RequireF32("F.Linear");
         if (weight.Rank != 2 || input.Rank < 1 || input.Size(-1) != weight.Size(1))
             throw Tensor.ShapeError("F.Linear", $"input {input.ShapeString} does not match weight {weight.ShapeString} (expected input [..., {(weight.Rank == 2 ? weight.Size(1) : -1)}] for weight [out, in]).");
@@ -76,6 +77,7 @@ public static unsafe partial class F
     /// </summary>
     static Tensor BatchedMatMul(Tensor a, Tensor b, int[] batch, int m, int k, int n)
     {
+        using var profile = OpProfile.Enter(OpKind.Gemm);
         var y = Tensor.Empty([.. batch, m, n]);
         int batches = checked((int)ShapeUtil.Count(batch));
         if (batches == 0 || m == 0 || n == 0) return y;

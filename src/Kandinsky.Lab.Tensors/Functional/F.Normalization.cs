@@ -11,6 +11,7 @@ public static unsafe partial class F
     /// </summary>
     public static Tensor LayerNorm(Tensor x, Tensor? weight, Tensor? bias, float eps)
     {
+        using var profile = OpProfile.Enter(OpKind.Norm);
         const string op = "F.LayerNorm";
         if (x.Rank < 1) throw Tensor.ShapeError(op, $"input {x.ShapeString} needs at least one dimension.");
         int d = x.Size(-1);
@@ -41,6 +42,7 @@ public static unsafe partial class F
     /// </summary>
     public static Tensor GroupNorm(Tensor x, int numGroups, Tensor? weight, Tensor? bias, float eps)
     {
+        using var profile = OpProfile.Enter(OpKind.Norm);
         const string op = "F.GroupNorm";
         if (x.Rank < 2) throw Tensor.ShapeError(op, $"input {x.ShapeString} must be [N, C, *].");
         int n = x.Size(0), ch = x.Size(1);

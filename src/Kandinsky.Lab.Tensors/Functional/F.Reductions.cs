@@ -36,6 +36,7 @@ public static unsafe partial class F
     /// <summary>Moves the reduced dimensions last, makes them contiguous and reduces each row.</summary>
     static Tensor Reduce(Tensor x, int[] dims, bool keepDim, string op, RowReduction reduce, bool requireNonEmpty = false)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         var reduced = Dims(x, dims, op);
         using var rows = ReducedLast(x, reduced, op, requireNonEmpty, out long outer, out long n);
         var y = Tensor.Empty(ReducedShape(x, reduced, keepDim));
@@ -49,6 +50,7 @@ public static unsafe partial class F
 
     static long[] ArgReduce(Tensor x, int dim, bool max, string op)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         var reduced = new[] { Dim(x, dim, op) };
         using var rows = ReducedLast(x, reduced, op, requireNonEmpty: true, out long outer, out long n);
         var result = new long[outer];
@@ -129,6 +131,7 @@ public static unsafe partial class F
 
     static Tensor SoftmaxCore(Tensor x, int dim, bool log, string op)
     {
+        using var profile = OpProfile.Enter(OpKind.Elementwise);
         int d = Dim(x, dim, op);
         if (d != x.Rank - 1)
         {

@@ -8,6 +8,7 @@ public static unsafe partial class F
     /// <summary>torch.cat along <paramref name="dim"/>: same rank, equal sizes except along <paramref name="dim"/>.</summary>
     public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.Cat";
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException($"{op}: expected at least one tensor.");
@@ -55,6 +56,7 @@ public static unsafe partial class F
     /// <summary>torch.stack: tensors of one shape joined along a new dimension <paramref name="dim"/> (−1 = last).</summary>
     public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.Stack";
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException($"{op}: expected at least one tensor.");
@@ -76,6 +78,7 @@ public static unsafe partial class F
     /// </summary>
     public static Tensor Pad(Tensor x, int left, int right, int top = 0, int bottom = 0, float value = 0)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.Pad";
         bool vertical = top != 0 || bottom != 0;
         if (x.Rank < (vertical ? 2 : 1))
@@ -110,6 +113,7 @@ public static unsafe partial class F
     /// </summary>
     public static Tensor Interpolate(Tensor x, int outH, int outW)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.Interpolate";
         if (x.Rank != 4) throw Tensor.ShapeError(op, $"input {x.ShapeString} must be [N, C, H, W].");
         if (outH <= 0 || outW <= 0) throw Tensor.ShapeError(op, $"output size ({outH}, {outW}) must be positive (input {x.ShapeString}).");
@@ -154,6 +158,7 @@ public static unsafe partial class F
     /// <summary>F.avg_pool2d(x, kernelSize, stride) on [N, C, H, W] or [C, H, W], no padding, floor mode.</summary>
     public static Tensor AvgPool2d(Tensor x, int kernelSize, int stride)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.AvgPool2d";
         if (x.Rank is not (3 or 4)) throw Tensor.ShapeError(op, $"input {x.ShapeString} must be [N, C, H, W] or [C, H, W].");
         if (kernelSize <= 0 || stride <= 0) throw Tensor.ShapeError(op, $"kernel size {kernelSize} and stride {stride} must be positive (input {x.ShapeString}).");
@@ -193,6 +198,7 @@ public static unsafe partial class F
     /// <summary>F.embedding: rows of <paramref name="weight"/> [V, D] (F32/F16/BF16) gathered by <paramref name="ids"/> → [..idsShape, D].</summary>
     public static Tensor Embedding(ReadOnlySpan<long> ids, int[] idsShape, Tensor weight)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.Embedding";
         ArgumentNullException.ThrowIfNull(idsShape);
         if (weight.Rank != 2) throw Tensor.ShapeError(op, $"weight {weight.ShapeString} must be [V, D].");
@@ -212,6 +218,7 @@ public static unsafe partial class F
     /// <summary>torch.index_select(x, dim, indices): the slices of <paramref name="x"/> at <paramref name="indices"/> along <paramref name="dim"/>.</summary>
     public static Tensor IndexSelect(Tensor x, int dim, ReadOnlySpan<long> indices)
     {
+        using var profile = OpProfile.Enter(OpKind.Shape);
         const string op = "F.IndexSelect";
         int d = Dim(x, dim, op);
         int size = x.Size(d);

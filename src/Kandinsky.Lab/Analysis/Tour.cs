@@ -122,9 +122,7 @@ public static class Tour
     static string Page(KandinskyLab lab, TourOptions options, string body, TimeSpan elapsed) => $$"""
 <!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Kandinsky.Lab tour — {{Html.Encode(lab.Name)}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}
-table.kl-table{border-collapse:collapse;font-size:13px}table.kl-table td,table.kl-table th{border:1px solid #ddd;padding:2px 6px}
-.kl-section{margin:18px 0;padding:8px 12px;background:#fafafa;border:1px solid #e4e4e4;border-radius:6px}.kl-title{font-size:17px}</style></head>
+<style>{{Html.PageStyle}}</style></head>
 <body><h1>Kandinsky.Lab — a tour of Kandinsky 2.1, one stage at a time</h1>
 <p>Model: <b>{{Html.Encode(lab.Name)}}</b> ({{Html.Encode(lab.PriorPipeline.Path)}}, {{Html.Encode(lab.DecoderPipeline.Path)}}).
 Prior {{options.PriorSteps}} steps, decoder {{options.DecoderSteps}} steps, guidance {{options.Guidance}}, seed {{options.Seed}}, {{lab.DefaultImageSize}}×{{lab.DefaultImageSize}} px.

@@ -38,4 +38,15 @@ public static class Html
     /// <summary>A titled block with the lab's minimal styling.</summary>
     public static string Section(string title, string bodyHtml) =>
         $"<div class=\"kl-section\"><div class=\"kl-title\" style=\"font-weight:600;margin:4px 0\">{Encode(title)}</div>{bodyHtml}</div>";
+
+    /// <summary>The lab's page styles (tables, sections) for self-contained reports.</summary>
+    public const string PageStyle = """
+        body{font-family:system-ui,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}
+        table.kl-table{border-collapse:collapse;font-size:13px}table.kl-table td,table.kl-table th{border:1px solid #ddd;padding:2px 6px}
+        .kl-section{margin:18px 0;padding:8px 12px;background:#fafafa;border:1px solid #e4e4e4;border-radius:6px}.kl-title{font-size:17px}
+        """;
+
+    /// <summary>A self-contained HTML page (no scripts, no external files) around already-built body HTML.</summary>
+    public static string Page(string title, string bodyHtml) =>
+        $"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{Encode(title)}</title>\n<style>{PageStyle}</style></head>\n<body><h1>{Encode(title)}</h1>\n{bodyHtml}\n</body></html>\n";
 }

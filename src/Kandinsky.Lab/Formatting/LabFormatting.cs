@@ -21,12 +21,16 @@ public static class LabFormatting
         [typeof(PriorTrajectoryAnalysis)] = o => PriorTrajectoryView.Render((PriorTrajectoryAnalysis)o),
         [typeof(DecoderTrajectory)] = o => DecoderTrajectoryView.Render((DecoderTrajectory)o),
         [typeof(ImageEmbedding)] = o => EmbeddingView.Render((ImageEmbedding)o),
+        [typeof(BleedLedger)] = o => BleedLedgerView.Render((BleedLedger)o),
         [typeof(GenerationResult)] = o =>
         {
             var g = (GenerationResult)o;
             return TextEncodingView.Render(g.Text) + PriorTrajectoryView.Render(g.Prior) + DecoderTrajectoryView.Render(g.Decoder);
         },
     };
+
+    /// <summary>The types this layer renders: each registered result type, and <see cref="IRichDisplay"/> for the objects that render themselves.</summary>
+    public static IEnumerable<Type> RenderedTypes => HtmlViews.Keys.Append(typeof(IRichDisplay));
 
     /// <summary>True when <paramref name="value"/> is a lab object this layer renders (a registered type or an <see cref="IRichDisplay"/>).</summary>
     public static bool IsLabObject(object value) => value is IRichDisplay || HtmlViews.ContainsKey(value.GetType());

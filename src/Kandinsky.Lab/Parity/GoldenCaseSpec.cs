@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kandinsky.Lab.Models.Common;
 
 namespace Kandinsky.Lab.Parity;
 
@@ -21,8 +22,8 @@ public sealed class GoldenCaseSpec
         Module = root.TryGetProperty("module", out var m) && m.ValueKind == JsonValueKind.String
             ? m.GetString()!
             : throw new InvalidDataException($"{CaseJsonPath}: missing the string \"module\" (the module kind).");
-        Atol = root.TryGetProperty("atol", out var a) ? a.GetDouble() : 0;
-        Rtol = root.TryGetProperty("rtol", out var r) ? r.GetDouble() : 0;
+        Atol = root.TryGetProperty("atol", out var a) ? ConfigFile.GetDouble(a) : 0;
+        Rtol = root.TryGetProperty("rtol", out var r) ? ConfigFile.GetDouble(r) : 0;
     }
 
     public string Dir { get; }
@@ -41,15 +42,9 @@ public sealed class GoldenCaseSpec
     {
         var path = Path.Combine(caseDir, "case.json");
         if (!File.Exists(path)) throw new FileNotFoundException($"Golden case: {path} not found (is {caseDir} a case folder?).", path);
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return new GoldenCaseSpec(caseDir, doc.RootElement.Clone());
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: invalid JSON: {e.Message}", e);
-        }
+        // diffusers' own JSON (Python's json.dumps) writes bare -Infinity, e.g. lambda_min_clipped: the config reader takes it.
+        using var doc = ConfigFile.ParseDocument(File.ReadAllText(path), path);
+        return new GoldenCaseSpec(caseDir, doc.RootElement.Clone());
     }
 
     /// <summary>tolerances[name], falling back to the case-level atol / rtol.</summary>
@@ -58,7 +53,7 @@ public sealed class GoldenCaseSpec
         if (Root.TryGetProperty("tolerances", out var all) && all.TryGetProperty(name, out var t))
         {
             if (t.TryGetProperty("exact", out var e) && e.ValueKind == JsonValueKind.True) return new Tolerance(0, 0, true);
-            return new Tolerance(t.TryGetProperty("atol", out var a) ? a.GetDouble() : Atol, t.TryGetProperty("rtol", out var r) ? r.GetDouble() : Rtol, false);
+            return new Tolerance(t.TryGetProperty("atol", out var a) ? ConfigFile.GetDouble(a) : Atol, t.TryGetProperty("rtol", out var r) ? ConfigFile.GetDouble(r) : Rtol, false);
         }
         return new Tolerance(Atol, Rtol, false);
     }
@@ -66,7 +61,7 @@ public sealed class GoldenCaseSpec
     /// <summary>An integer from <c>call</c> (e.g. "num_inference_steps").</summary>
     public int CallInt(params string[] path) => CallValue(path).GetInt32();
 
-    public double CallDouble(params string[] path) => CallValue(path).GetDouble();
+    public double CallDouble(params string[] path) => ConfigFile.GetDouble(CallValue(path));
 
     public int[] CallIntArray(params string[] path) => CallValue(path).EnumerateArray().Select(e => e.GetInt32()).ToArray();
 

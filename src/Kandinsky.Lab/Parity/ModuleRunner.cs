@@ -19,7 +19,7 @@ public static class ModuleRunner
     public static IReadOnlyList<string> SupportedKinds { get; } =
     [
         "mclip", "clip_text", "clip_vision", "clip_image_processor", "prior",
-        "scheduler_unclip", "scheduler_ddim", "scheduler_ddpm", "img2img_add_noise",
+        "scheduler_unclip", "scheduler_ddim", "scheduler_ddpm", "scheduler_dpmsolver_multistep", "img2img_add_noise",
         "unet", "movq_decode", "movq_encode",
         "pipeline_text2img", "pipeline_interpolate", "pipeline_img2img", "pipeline_inpaint",
     ];
@@ -41,7 +41,8 @@ public static class ModuleRunner
                 case "prior": RunPrior(run); break;
                 case "scheduler_unclip":
                 case "scheduler_ddim":
-                case "scheduler_ddpm": RunSchedulerChain(run); break;
+                case "scheduler_ddpm":
+                case "scheduler_dpmsolver_multistep": RunSchedulerChain(run); break;
                 case "img2img_add_noise": RunImg2ImgAddNoise(run); break;
                 case "unet": RunUNet(run); break;
                 case "movq_decode": RunMoVQDecode(run); break;
@@ -172,6 +173,7 @@ public static class ModuleRunner
         {
             "scheduler_unclip" => "UnCLIPScheduler",
             "scheduler_ddim" => "DDIMScheduler",
+            "scheduler_dpmsolver_multistep" => "DPMSolverMultistepScheduler",
             _ => "DDPMScheduler",
         };
         if (scheduler.Config.ClassName != expected)
@@ -182,6 +184,8 @@ public static class ModuleRunner
         {
             scheduler.SetTimesteps(n);
             r.Outputs.Set($"out.timesteps.{n}", ParityValue.Of(scheduler.Timesteps.Select(t => (long)t).ToArray(), scheduler.Timesteps.Count));
+            if (scheduler is DpmSolverMultistepScheduler dpm)
+                r.Outputs.Set($"out.sigmas.{n}", ParityValue.Of(Tensor.FromArray(dpm.Sigmas.ToArray(), dpm.Sigmas.Count)));
         }
 
         scheduler.SetTimesteps(r.Spec.CallInt("step_chain", "num_inference_steps"));

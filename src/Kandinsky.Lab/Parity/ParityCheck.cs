@@ -55,7 +55,8 @@ public static class ParityCheck
         for (int i = 0; i < expected.Length; i++)
         {
             double diff = Math.Abs(actual[i] - expected[i]);
-            double ratio = !double.IsFinite(actual[i]) ? double.PositiveInfinity
+            // NaN or infinity on either side fails: a NaN ratio would otherwise compare false and pass
+            double ratio = !double.IsFinite(actual[i]) || !double.IsFinite(diff) ? double.PositiveInfinity
                 : tol.Exact ? (diff == 0 ? 0 : double.PositiveInfinity)
                 : diff / (tol.Atol + tol.Rtol * Math.Abs(expected[i]));
             if (double.IsNaN(diff)) diff = double.PositiveInfinity;

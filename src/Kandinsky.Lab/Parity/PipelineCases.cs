@@ -88,7 +88,8 @@ internal static class PipelineCases
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var golden = GoldenTrace(r);
         Action<string, Tensor>? firstRunTrace = golden == null ? null : (name, t) => { if (seen.Add(name)) golden(name, t); };
-        Tensor? sum = null;
+        // interpolate's sum(weight_i · embedding_i) through the API users call
+        var parts = new List<(ImageEmbedding Embedding, float Weight)>();
         try
         {
             int i = 0;
@@ -102,18 +103,14 @@ internal static class PipelineCases
                     embedding = prior.EmbedImage(r.Io.ReadUInt8("in.image"), shape[0], shape[1]);
                 }
                 else embedding = PriorEmbedding(prior, tokens, text, empty, steps, g, noise, latents, firstRunTrace);
-                using (embedding)
-                {
-                    using var scaled = F.Mul(embedding, weights[i++]);
-                    if (sum == null) sum = scaled.Clone();
-                    else F.AddInPlace(sum, scaled);
-                }
+                parts.Add((new ImageEmbedding(embedding, [text]), weights[i++]));
             }
-            r.Out("image_embeds", sum!);
+            using var mixed = ImageEmbedding.Mix(parts);
+            r.Out("image_embeds", mixed.Tensor);
         }
         finally
         {
-            sum?.Dispose();
+            foreach (var (embedding, _) in parts) embedding.Dispose();
         }
         // The pipeline's final run on "" (no negative prompt) returns the zero-image embedding as its negative.
         using var clip = prior.Encode(tokens.Clip([""]));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Pipeline;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
@@ -12,8 +13,8 @@ public sealed record TraceSpec(string Name, string Prompt, string? PriorNegative
     public static TraceSpec Load(string jsonPath)
     {
         JsonElement root;
-        try { root = JsonDocument.Parse(File.ReadAllText(jsonPath)).RootElement; }
-        catch (Exception e) when (e is JsonException or IOException)
+        try { root = ConfigFile.ParseDocument(File.ReadAllText(jsonPath), jsonPath).RootElement; }
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw new InvalidDataException($"{jsonPath}: cannot read the trace description: {e.Message}");
         }
@@ -42,10 +43,15 @@ public sealed record TraceSpec(string Name, string Prompt, string? PriorNegative
 /// <summary>
 /// Replays a reference run on a model: the prompt goes through the lab's own tokenizers and encoders, the recorded
 /// initial latents and prior step noise are used, and every tensor the lab computes is recorded under the trace's
-/// names (integer tensors as I64, as in the reference file) — <c>kandinsky-lab run-trace</c>.
+/// names (integer tensors as I64, as in the reference file) — <c>kandinsky-lab run-trace</c>. What the replay feeds
+/// in (<see cref="IsFedIn"/>) is not recorded: compared with the reference it would only meet itself.
 /// </summary>
 public static class TraceReplay
 {
+    /// <summary>Whether the replay takes <paramref name="name"/> from the reference trace: the in.* latents and the prior's step noise.</summary>
+    public static bool IsFedIn(string name) =>
+        name.StartsWith("in.", StringComparison.Ordinal) || (name.StartsWith("prior.step.", StringComparison.Ordinal) && name.EndsWith(".variance_noise", StringComparison.Ordinal));
+
     public static ModuleOutputs Run(string traceJsonPath, string modelDir)
     {
         var spec = TraceSpec.Load(traceJsonPath);
@@ -56,6 +62,7 @@ public static class TraceReplay
         {
             void Record(string name, Tensor t)
             {
+                if (IsFedIn(name)) return;
                 bool integer = reference.Contains(name) && reference.Info(name).DType is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16);
                 outputs.Set(name, integer ? ParityValue.Of(t.ToArray().Select(v => (long)v).ToArray(), t.ShapeArray()) : ParityValue.Of(t.Clone()));
             }

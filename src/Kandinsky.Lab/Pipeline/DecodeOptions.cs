@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Kandinsky.Lab.Schedulers;
 using Kandinsky.Lab.Tensors;
 
 namespace Kandinsky.Lab.Pipeline;
@@ -12,8 +13,11 @@ public enum NegativeEmbeddingChoice
     ZeroImage,
 }
 
-/// <summary>Which scheduler the decoder runs: the folder's default (scheduler/) or the DDPM one shipped beside it (ddpm_scheduler/).</summary>
-public enum DecoderSchedulerKind { Default, Ddim, Ddpm }
+/// <summary>
+/// Which scheduler the decoder runs: the folder's default (scheduler/), the DDPM one shipped beside it
+/// (ddpm_scheduler/), or DPM-Solver on the folder's noise schedule with <see cref="DecodeOptions.DpmSolver"/>.
+/// </summary>
+public enum DecoderSchedulerKind { Default, Ddim, Ddpm, DpmSolverMultistep }
 
 /// <summary>
 /// How the decoder runs (KandinskyPipeline's arguments, and img2img's and inpainting's): the one options record
@@ -32,6 +36,8 @@ public sealed record DecodeOptions
     [JsonPropertyName("height")] public int? Height { get; init; }
     /// <summary>The decoder's scheduler; Default is the folder's (img2img and inpainting: DDIM, as their pipelines).</summary>
     [JsonPropertyName("scheduler")] public DecoderSchedulerKind Scheduler { get; init; } = DecoderSchedulerKind.Default;
+    /// <summary>The solver's settings with <see cref="DecoderSchedulerKind.DpmSolverMultistep"/> (null: diffusers' defaults; a result records them).</summary>
+    [JsonPropertyName("dpm_solver"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DpmSolverOptions? DpmSolver { get; init; }
     [JsonPropertyName("negative_embedding")] public NegativeEmbeddingChoice NegativeEmbedding { get; init; } = NegativeEmbeddingChoice.FromPrior;
     /// <summary>Step previews through MoVQ (slow) instead of the cheap latent picture.</summary>
     [JsonPropertyName("decode_previews")] public bool DecodePreviews { get; init; }
@@ -51,11 +57,18 @@ public sealed record DecodeOptions
         if (Width is <= 0) throw new ArgumentOutOfRangeException(nameof(Width), Width, $"Decoder: width is {Width}, expected a positive size.");
         if (Height is <= 0) throw new ArgumentOutOfRangeException(nameof(Height), Height, $"Decoder: height is {Height}, expected a positive size.");
         if (!Enum.IsDefined(Scheduler)) throw new ArgumentOutOfRangeException(nameof(Scheduler), Scheduler, $"Decoder: unknown scheduler {Scheduler}.");
+        if (DpmSolver != null && Scheduler != DecoderSchedulerKind.DpmSolverMultistep)
+            throw new ArgumentException($"Decoder: dpm_solver settings are given but the scheduler is {Scheduler}; choose {DecoderSchedulerKind.DpmSolverMultistep} or leave them out.");
+        DpmSolver?.Validate();
         return this;
     }
 
-    /// <summary>The settings alone (what a result and a record keep).</summary>
-    public DecodeOptions Settings() => this with { Noise = null, Latents = null, Callbacks = null, Trace = null };
+    /// <summary>The settings alone, the solver's made explicit (what a result and a record keep).</summary>
+    public DecodeOptions Settings() => this with
+    {
+        Noise = null, Latents = null, Callbacks = null, Trace = null,
+        DpmSolver = Scheduler == DecoderSchedulerKind.DpmSolverMultistep ? DpmSolver ?? new() : DpmSolver,
+    };
 
     internal INoiseSource NoiseSource() => Noise ?? (Seed is ulong seed ? new GeneratorNoise(seed)
         : throw new ArgumentException("Decoder: give a Seed or a Noise source."));

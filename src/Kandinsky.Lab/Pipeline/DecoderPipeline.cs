@@ -69,12 +69,16 @@ public sealed class DecoderPipeline : IDisposable
         }
     }
 
-    /// <summary>The scheduler a decode runs: the one place a <see cref="DecoderSchedulerKind"/> becomes a scheduler.</summary>
-    public IScheduler CreateScheduler(DecoderSchedulerKind kind = DecoderSchedulerKind.Default)
+    /// <summary>
+    /// The scheduler a decode runs: the one place a <see cref="DecoderSchedulerKind"/> becomes a scheduler. DPM-Solver
+    /// runs on the folder's default noise schedule with <paramref name="dpmSolver"/> (null: diffusers' defaults).
+    /// </summary>
+    public IScheduler CreateScheduler(DecoderSchedulerKind kind = DecoderSchedulerKind.Default, DpmSolverOptions? dpmSolver = null)
     {
         var config = kind switch
         {
             DecoderSchedulerKind.Default => SchedulerConfig,
+            DecoderSchedulerKind.DpmSolverMultistep => (dpmSolver ?? new()).Over(SchedulerConfig),
             DecoderSchedulerKind.Ddpm => DdpmSchedulerConfig ?? (SchedulerConfig.ClassName == "DDPMScheduler" ? SchedulerConfig
                 : throw new InvalidOperationException($"{Path}: no ddpm_scheduler/scheduler_config.json beside the decoder.")),
             _ => SchedulerConfig.ClassName == "DDIMScheduler" ? SchedulerConfig
@@ -114,7 +118,7 @@ public sealed class DecoderPipeline : IDisposable
     {
         options.Validate();
         var (lh, lw) = LatentSize(options.Height ?? DefaultImageSize, options.Width ?? DefaultImageSize);
-        var scheduler = CreateScheduler(options.Scheduler);
+        var scheduler = CreateScheduler(options.Scheduler, options.DpmSolver);
         scheduler.SetTimesteps(options.Steps);
         options.Trace?.Invoke("decoder.timesteps", StageTensors.IntTensor(scheduler.Timesteps.ToArray()));
         var noise = options.NoiseSource();
@@ -139,7 +143,7 @@ public sealed class DecoderPipeline : IDisposable
         if (encoded.Size(2) != lh || encoded.Size(3) != lw)
             throw new ArgumentException($"Img2Img: the encoded image has {encoded.Size(2)}x{encoded.Size(3)} latents but the size needs {lh}x{lw}; use a height and width that are multiples of {MovqScaleFactor * MovqScaleFactor}.");
         using var batch = encoded.Expand(rows, encoded.Size(1), lh, lw);
-        var scheduler = CreateScheduler(ImageToImageScheduler(options.Scheduler));
+        var scheduler = CreateScheduler(ImageToImageScheduler(options.Scheduler), options.DpmSolver);
         scheduler.SetTimesteps(options.Steps);
         var timesteps = Img2ImgStart.RemainingTimesteps(scheduler, options.Steps, strength);
         int latentTimestep = Img2ImgStart.LatentTimestep(scheduler.Config.NumTrainTimesteps, strength);
@@ -169,7 +173,7 @@ public sealed class DecoderPipeline : IDisposable
         using var maskedRows = masked.Expand(rows, masked.Size(1), masked.Size(2), masked.Size(3));
         using var keepRows = keep.Expand(rows, 1, keep.Size(2), keep.Size(3));
         using var inpaint = new InpaintInputs(maskedRows.Contiguous().Clone(), keepRows.Contiguous().Clone());
-        var scheduler = CreateScheduler(ImageToImageScheduler(options.Scheduler));
+        var scheduler = CreateScheduler(ImageToImageScheduler(options.Scheduler), options.DpmSolver);
         scheduler.SetTimesteps(options.Steps);
         var noise = options.NoiseSource();
         using var start = StartLatents(noise, options.Latents, rows, lh, lw, scheduler.InitNoiseSigma);

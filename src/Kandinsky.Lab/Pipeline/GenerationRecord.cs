@@ -13,6 +13,8 @@ public sealed record GenerationRecord
     static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // a record is read by people: "dpmsolver++" and non-Latin prompts as they are, not as \u escapes
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter() },
     };
 

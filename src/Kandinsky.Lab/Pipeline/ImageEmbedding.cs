@@ -64,22 +64,61 @@ public sealed class ImageEmbedding : IDisposable
         return new ImageEmbedding(sum!, [label]);
     }
 
-    /// <summary>Spherical interpolation between row 0 of <paramref name="a"/> and of <paramref name="b"/> (linear when nearly parallel).</summary>
+    /// <summary>
+    /// Σ wᵢ·eᵢ over embeddings of the same row count, or of one row (an image's embedding, broadcast to every row):
+    /// the weighted sum of diffusers' <c>KandinskyPriorPipeline.interpolate</c>, weights not normalised. Items of
+    /// weight 0 are left out, so weights (1, 0, …) give the first embedding back bit for bit.
+    /// </summary>
+    public static ImageEmbedding Interpolate(IReadOnlyList<ImageEmbedding> items, IReadOnlyList<float> weights)
+    {
+        if (items.Count == 0 || items.Count != weights.Count)
+            throw new ArgumentException($"ImageEmbedding.Interpolate: {items.Count} items and {weights.Count} weights; give one weight per item, at least one item.");
+        int rows = items.Max(e => e.Count);
+        if (items.FirstOrDefault(e => e.Count != 1 && e.Count != rows) is { } odd)
+            throw new ArgumentException($"ImageEmbedding.Interpolate: {odd.Labels[0]} has {odd.Count} rows, the others {rows}; give {rows} rows or one.");
+        var sum = new float[rows * items[0].Dim];
+        var labels = new string[rows];
+        bool first = true;
+        for (int k = 0; k < items.Count; k++)
+        {
+            if (weights[k] == 0) continue;
+            var values = items[k].Tensor.ToArray();
+            for (int i = 0; i < sum.Length; i++)
+            {
+                float term = weights[k] * values[items[k].Count == 1 ? i % values.Length : i];
+                sum[i] = first ? term : sum[i] + term;
+            }
+            first = false;
+            for (int r = 0; r < rows; r++)
+                labels[r] = (labels[r] == null ? "" : labels[r] + " + ") + $"{weights[k]:0.##}·{items[k].Labels[items[k].Count == 1 ? 0 : r]}";
+        }
+        return new ImageEmbedding(Tensor.FromArray(sum, rows, items[0].Dim), labels.Select(l => l ?? "0").ToList());
+    }
+
+    /// <summary>
+    /// Spherical interpolation row by row: row i of the result lies on the great arc from row i of <paramref name="a"/>
+    /// to row i of <paramref name="b"/> (linear when the two are nearly parallel). Both need the same rows and width.
+    /// </summary>
     public static ImageEmbedding Slerp(ImageEmbedding a, ImageEmbedding b, float t)
     {
-        var x = a.Vector(0);
-        var y = b.Vector(0);
-        double cos = Math.Clamp(Cosine(x, y), -1, 1);
-        double theta = Math.Acos(cos);
-        var z = new float[x.Length];
+        if (a.Count != b.Count || a.Dim != b.Dim)
+            throw new ArgumentException($"ImageEmbedding.Slerp: [{a.Count}, {a.Dim}] and [{b.Count}, {b.Dim}] must have the same shape (rows are interpolated pairwise).");
+        var z = new float[a.Count * a.Dim];
+        for (int row = 0; row < a.Count; row++) SlerpRow(a.Vector(row), b.Vector(row), t, z.AsSpan(row * a.Dim, a.Dim));
+        var labels = Enumerable.Range(0, a.Count).Select(row => $"slerp({a.Labels[row]}, {b.Labels[row]}, {t:0.##})").ToList();
+        return new ImageEmbedding(Tensor.FromArray(z, a.Count, a.Dim), labels);
+    }
+
+    static void SlerpRow(float[] x, float[] y, float t, Span<float> z)
+    {
+        double theta = Math.Acos(Math.Clamp(Cosine(x, y), -1, 1));
         if (theta < 1e-4)
-            for (int i = 0; i < z.Length; i++) z[i] = (1 - t) * x[i] + t * y[i];
-        else
         {
-            double s = Math.Sin(theta), wa = Math.Sin((1 - t) * theta) / s, wb = Math.Sin(t * theta) / s;
-            for (int i = 0; i < z.Length; i++) z[i] = (float)(wa * x[i] + wb * y[i]);
+            for (int i = 0; i < z.Length; i++) z[i] = (1 - t) * x[i] + t * y[i];
+            return;
         }
-        return new ImageEmbedding(Tensor.FromArray(z, 1, z.Length), [$"slerp({a.Labels[0]}, {b.Labels[0]}, {t:0.##})"]);
+        double s = Math.Sin(theta), wa = Math.Sin((1 - t) * theta) / s, wb = Math.Sin(t * theta) / s;
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(wa * x[i] + wb * y[i]);
     }
 
     /// <summary>The rows <paramref name="rows"/> as a new embedding.</summary>

@@ -16,7 +16,9 @@ public sealed partial class KandinskyLab
     public PriorTrajectory Prior(TextEncoding text, PriorOptions? options = null)
     {
         options = WithSeed(options ?? new PriorOptions());
-        var output = PriorPipeline.Run(text.Clip, text.ClipNegative, text.ClipEmpty, options);
+        PriorOutput output;
+        using (var hosted = new HostedStage<PriorStep>(Host, "prior", options.Callbacks, preview: null))
+            output = PriorPipeline.Run(text.Clip, text.ClipNegative, text.ClipEmpty, options with { Callbacks = hosted.Callbacks });
         StageDone();
         var labels = output.RowPrompts.Select(i => text.Prompts[i]).ToList();
         var rowLabels = text.NegativePrompts == null ? labels : labels.Concat(output.RowPrompts.Select(i => text.NegativePrompts[i])).ToList();
@@ -41,7 +43,8 @@ public sealed partial class KandinskyLab
     {
         options = WithSeed(options ?? new DecodeOptions());
         using var zero = NegativeOverride(options, imageEmbeds.Count);
-        var output = DecoderPipeline.Text2Img(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), options);
+        using var hosted = Hosted(options);
+        var output = DecoderPipeline.Text2Img(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), options with { Callbacks = hosted.Callbacks });
         return Trajectory(output, text, options, "text2img");
     }
 
@@ -55,7 +58,8 @@ public sealed partial class KandinskyLab
         options = WithSeed(options ?? new DecodeOptions());
         using var zero = NegativeOverride(options, imageEmbeds.Count);
         using var prepared = ImagePreparation.PrepareImage(image, options.Height ?? DefaultImageSize, options.Width ?? DefaultImageSize);
-        var output = DecoderPipeline.Img2Img(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), prepared, strength, options);
+        using var hosted = Hosted(options);
+        var output = DecoderPipeline.Img2Img(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), prepared, strength, options with { Callbacks = hosted.Callbacks });
         return Trajectory(output, text, options, $"img2img (strength {strength})");
     }
 
@@ -66,9 +70,17 @@ public sealed partial class KandinskyLab
         options = WithSeed(options ?? new DecodeOptions());
         using var zero = NegativeOverride(options, imageEmbeds.Count);
         using var prepared = image.ToTensor();
-        var output = DecoderPipeline.Inpaint(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), prepared, mask, options);
+        using var hosted = Hosted(options);
+        var output = DecoderPipeline.Inpaint(Inputs(text, imageEmbeds, zero ?? negativeImageEmbeds), prepared, mask, options with { Callbacks = hosted.Callbacks });
         return Trajectory(output, text, options, "inpaint");
     }
+
+    /// <summary>The host that watches every stage (a notebook kernel adapter sets it once); null elsewhere.</summary>
+    public static IStageHost? Host { get; set; }
+
+    /// <summary>A decoder run under the <see cref="Host"/>: its steps drawn as cheap latent previews.</summary>
+    HostedStage<DecoderStep> Hosted(DecodeOptions options) =>
+        new(Host, "decoder", options.Callbacks, step => Preview(step.PredOriginal, 0, DecoderPipeline.MovqScaleFactor, decode: false));
 
     static DecoderInputs Inputs(TextEncoding text, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds) =>
         new(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor);

@@ -66,22 +66,27 @@ public sealed partial class KandinskyLab : IDisposable
     /// <summary>The embedded Kandinsky-Micro (data/kandinsky-micro), found wherever the code runs from.</summary>
     public static KandinskyLab Micro() => Load(MicroPath);
 
-    /// <summary>Where the embedded model is: beside the library (copied to every build output), else data/ above the working directory.</summary>
+    /// <summary>
+    /// Where the embedded model is: beside the library (copied to every build output), in the library's NuGet package
+    /// folder (a notebook kernel loads the library from there: lib/TFM/ beside contentFiles/), else data/ above the
+    /// working directory.
+    /// </summary>
     public static string MicroPath
     {
         get
         {
             var besideLibrary = Path.Combine(AppContext.BaseDirectory, "kandinsky-micro");
             var assemblyDir = Path.GetDirectoryName(typeof(KandinskyLab).Assembly.Location);
-            foreach (var candidate in new[] { assemblyDir == null ? null : Path.Combine(assemblyDir, "kandinsky-micro"), besideLibrary })
-                if (candidate != null && Directory.Exists(Path.Combine(candidate, "prior"))) return candidate;
+            var inPackage = assemblyDir == null ? null : Path.Combine(assemblyDir, "..", "..", "contentFiles", "any", "any", "kandinsky-micro");
+            foreach (var candidate in new[] { assemblyDir == null ? null : Path.Combine(assemblyDir, "kandinsky-micro"), inPackage, besideLibrary })
+                if (candidate != null && Directory.Exists(Path.Combine(candidate, "prior"))) return Path.GetFullPath(candidate);
             foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
                 for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
                 {
                     var candidate = Path.Combine(d.FullName, "data", "kandinsky-micro");
                     if (Directory.Exists(Path.Combine(candidate, "prior"))) return candidate;
                 }
-            throw new DirectoryNotFoundException("The embedded Kandinsky-Micro model was not found beside the library nor in a data/kandinsky-micro folder above the working directory.");
+            throw new DirectoryNotFoundException("The embedded Kandinsky-Micro model was not found beside the library, in its package folder, nor in a data/kandinsky-micro folder above the working directory.");
         }
     }
 

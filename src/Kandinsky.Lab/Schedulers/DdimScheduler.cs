@@ -15,6 +15,7 @@ public sealed class DdimScheduler : IScheduler
     public DdimScheduler(SchedulerConfig config)
     {
         config.Validate();
+        RequireLeadingSpacing(config, "DDIMScheduler");
         if (config.Thresholding)
             throw new InvalidDataException("DDIMScheduler: thresholding true is not supported, expected false.");
         Config = config;

@@ -16,6 +16,7 @@ public sealed class DdpmScheduler : IScheduler
     public DdpmScheduler(SchedulerConfig config)
     {
         config.Validate();
+        RequireLeadingSpacing(config, "DDPMScheduler");
         if (config.VarianceType is not ("learned_range" or "fixed_small" or "fixed_small_log"))
             throw new InvalidDataException($"DDPMScheduler: variance_type \"{config.VarianceType}\" is not supported, expected \"learned_range\", \"fixed_small\" or \"fixed_small_log\".");
         Config = config;
@@ -72,7 +73,7 @@ public sealed class DdpmScheduler : IScheduler
         float[] x0 = Config.PredictionType == "epsilon" ? OriginalFromEpsilon(x, eps, alphaProdT) : (float[])eps.Clone();
 
         // 3. dynamic thresholding (Imagen) or clipping of x0
-        if (Config.Thresholding) ThresholdSample(x0, sample.Size(0));
+        if (Config.Thresholding) ThresholdSample(x0, sample.Size(0), Config);
         else if (Config.ClipSample) Clamp(x0, -(float)Config.ClipSampleRange, (float)Config.ClipSampleRange);
 
         // 4-5. posterior mean µ_t(x_t, x0) (eq. 7)
@@ -106,24 +107,6 @@ public sealed class DdpmScheduler : IScheduler
             }
         }
         return new SchedulerStepOutput(New(prevSample, sample), New(x0, sample));
-    }
-
-    /// <summary>
-    /// Dynamic thresholding per batch item: s = clamp(quantile(|x0|, ratio), 1, sample_max_value);
-    /// x0 = clamp(x0, -s, s) / s.
-    /// </summary>
-    void ThresholdSample(float[] x0, int batch)
-    {
-        int per = x0.Length / batch;
-        float ratio = (float)Config.DynamicThresholdingRatio, maxValue = (float)Config.SampleMaxValue;
-        var abs = new float[per];
-        for (int b = 0; b < batch; b++)
-        {
-            var item = x0.AsSpan(b * per, per);
-            for (int i = 0; i < per; i++) abs[i] = MathF.Abs(item[i]);
-            float s = Math.Clamp(Quantile(abs, ratio), 1f, maxValue);
-            for (int i = 0; i < per; i++) item[i] = Math.Clamp(item[i], -s, s) / s;
-        }
     }
 
     public Tensor AddNoise(Tensor originalSamples, Tensor noise, ReadOnlySpan<int> timesteps) =>

@@ -18,7 +18,7 @@ public interface IScheduler
     SchedulerConfig Config { get; }
     /// <summary>The float32 noise tables (betas, alphas = 1 - betas, alphas_cumprod).</summary>
     NoiseSchedule Schedule { get; }
-    /// <summary>Scale of the initial noise (1 for all three schedulers).</summary>
+    /// <summary>Scale of the initial noise (1 for all of ours).</summary>
     float InitNoiseSigma { get; }
     /// <summary>The inference timesteps after <see cref="SetTimesteps"/>, highest first.</summary>
     IReadOnlyList<int> Timesteps { get; }

@@ -10,6 +10,7 @@ public static class SchedulerFactory
         "UnCLIPScheduler" => new UnClipScheduler(config),
         "DDIMScheduler" => new DdimScheduler(config),
         "DDPMScheduler" => new DdpmScheduler(config),
-        _ => throw new InvalidDataException($"{source}: _class_name \"{config.ClassName}\" is not a supported scheduler, expected UnCLIPScheduler, DDIMScheduler or DDPMScheduler."),
+        "DPMSolverMultistepScheduler" => new DpmSolverMultistepScheduler(config),
+        _ => throw new InvalidDataException($"{source}: _class_name \"{config.ClassName}\" is not a supported scheduler, expected UnCLIPScheduler, DDIMScheduler, DDPMScheduler or DPMSolverMultistepScheduler."),
     };
 }

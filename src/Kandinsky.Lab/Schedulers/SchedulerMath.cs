@@ -68,8 +68,36 @@ internal static class SchedulerMath
         return weight < 0.5f ? lo + weight * (hi - lo) : hi - (hi - lo) * (1f - weight);
     }
 
+    /// <summary>
+    /// Dynamic thresholding (Imagen) of x0 per batch item: s = clamp(quantile(|x0|, dynamic_thresholding_ratio), 1,
+    /// sample_max_value); x0 = clamp(x0, -s, s) / s.
+    /// </summary>
+    public static void ThresholdSample(float[] x0, int batch, SchedulerConfig config)
+    {
+        int per = x0.Length / batch;
+        float ratio = (float)config.DynamicThresholdingRatio, maxValue = (float)config.SampleMaxValue;
+        var abs = new float[per];
+        for (int b = 0; b < batch; b++)
+        {
+            var item = x0.AsSpan(b * per, per);
+            for (int i = 0; i < per; i++) abs[i] = MathF.Abs(item[i]);
+            float s = Math.Clamp(Quantile(abs, ratio), 1f, maxValue);
+            for (int i = 0; i < per; i++) item[i] = Math.Clamp(item[i], -s, s) / s;
+        }
+    }
+
     /// <summary>sqrt(abar[t]) · x0 + sqrt(1 - abar[t]) · noise with one timestep per batch item (dimension 0).</summary>
-    public static Tensor AddNoise(float[] alphasCumprod, Tensor originalSamples, Tensor noise, ReadOnlySpan<int> timesteps)
+    public static Tensor AddNoise(float[] alphasCumprod, Tensor originalSamples, Tensor noise, ReadOnlySpan<int> timesteps) =>
+        AddNoise(originalSamples, noise, timesteps, t =>
+        {
+            if ((uint)t >= (uint)alphasCumprod.Length)
+                throw new ArgumentOutOfRangeException(nameof(timesteps), $"AddNoise: timestep {t} is outside [0, {alphasCumprod.Length - 1}].");
+            float abar = alphasCumprod[t];
+            return (Sqrt(abar), Sqrt(1f - abar));
+        });
+
+    /// <summary>a(t) · x0 + s(t) · noise with one timestep per batch item (dimension 0); <paramref name="coefficients"/> gives (a, s).</summary>
+    public static Tensor AddNoise(Tensor originalSamples, Tensor noise, ReadOnlySpan<int> timesteps, Func<int, (float Signal, float Noise)> coefficients)
     {
         RequireSameShape("AddNoise", originalSamples, "original samples", noise, "noise");
         int batch = originalSamples.Rank == 0 ? 1 : originalSamples.Size(0);
@@ -81,11 +109,7 @@ internal static class SchedulerMath
         int per = x.Length / Math.Max(batch, 1);
         for (int b = 0; b < batch; b++)
         {
-            int t = timesteps[b];
-            if ((uint)t >= (uint)alphasCumprod.Length)
-                throw new ArgumentOutOfRangeException(nameof(timesteps), $"AddNoise: timestep {t} is outside [0, {alphasCumprod.Length - 1}].");
-            float abar = alphasCumprod[t];
-            float sa = Sqrt(abar), sb = Sqrt(1f - abar);
+            var (sa, sb) = coefficients(timesteps[b]);
             for (int i = b * per; i < (b + 1) * per; i++)
             {
                 float p = sa * x[i], q = sb * n[i];
@@ -104,6 +128,13 @@ internal static class SchedulerMath
         var ts = new int[numInferenceSteps];
         for (int i = 0; i < numInferenceSteps; i++) ts[i] = (numInferenceSteps - 1 - i) * ratio + stepsOffset;
         return ts;
+    }
+
+    /// <summary>DDIM and DDPM here implement diffusers' "leading" timestep spacing only.</summary>
+    public static void RequireLeadingSpacing(SchedulerConfig config, string scheduler)
+    {
+        if (config.TimestepSpacing is not (null or "leading"))
+            throw new InvalidDataException($"{scheduler}: timestep_spacing \"{config.TimestepSpacing}\" is not supported, expected \"leading\".");
     }
 
     public static void RequireTimestep(int t, int numTrainTimesteps, string scheduler)

@@ -63,6 +63,25 @@ public class GenerateAndTourTests
     }
 
     [Fact]
+    public void GenerateTakesTheSolverFromTheCommandLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("generate-dpm").FullName;
+        try
+        {
+            Assert.Equal(0, Kandinsky.Lab.Cli.Program.Main(["generate", "a person with red hair", "--seed", "6", "--prior-steps", "2", "--steps", "3",
+                "--scheduler", "DpmSolverMultistep", "--out", dir]));
+            var record = GenerationRecord.Load(Path.Combine(dir, "generation-6.json"));
+            Assert.Equal(DecoderSchedulerKind.DpmSolverMultistep, record.Decode.Scheduler);
+            Assert.Equal(new Kandinsky.Lab.Schedulers.DpmSolverOptions(), record.Decode.DpmSolver);
+            Assert.Single(Directory.GetFiles(dir, "*.png"), p => Png.Load(p).Width == 64);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ReplayRejectsExtraSettingsAndAnotherModel()
     {
         var dir = Directory.CreateTempSubdirectory("replay").FullName;

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using Kandinsky.Lab.Parity;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
 
@@ -12,13 +12,13 @@ namespace Kandinsky.Lab.Tests.Models;
 /// </summary>
 internal sealed class GoldenModule : IDisposable
 {
-    readonly JsonElement _case;
+    readonly GoldenCaseSpec _spec;
     readonly List<string> _failures = [];
 
     public GoldenModule(string caseName)
     {
         Dir = Fixtures.Golden(caseName);
-        _case = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "case.json"))).RootElement;
+        _spec = GoldenCaseSpec.Load(Dir);
         Io = SafetensorsFile.Open(Path.Combine(Dir, "io.safetensors"));
         Store = SafetensorsWeightStore.Open(Path.Combine(Dir, "model"));
     }
@@ -37,13 +37,8 @@ internal sealed class GoldenModule : IDisposable
 
     (double atol, double rtol) Tolerance(string name)
     {
-        double atol = _case.GetProperty("atol").GetDouble(), rtol = _case.GetProperty("rtol").GetDouble();
-        if (_case.TryGetProperty("tolerances", out var tols) && tols.TryGetProperty(name, out var t))
-        {
-            if (t.TryGetProperty("atol", out var a)) atol = a.GetDouble();
-            if (t.TryGetProperty("rtol", out var r)) rtol = r.GetDouble();
-        }
-        return (atol, rtol);
+        var tolerance = _spec.ToleranceFor(name);
+        return (tolerance.Atol, tolerance.Rtol);
     }
 
     /// <summary>Checks <paramref name="actual"/> against the golden tensor <paramref name="name"/>; returns the worst error / allowed ratio.</summary>
@@ -63,7 +58,7 @@ internal sealed class GoldenModule : IDisposable
         for (int i = 0; i < e.Length; i++)
         {
             double diff = Math.Abs((double)a[i] - e[i]);
-            double ratio = double.IsFinite(a[i]) ? diff / (atol + rtol * Math.Abs(e[i])) : double.PositiveInfinity;
+            double ratio = double.IsFinite(a[i]) && double.IsFinite(diff) ? diff / (atol + rtol * Math.Abs(e[i])) : double.PositiveInfinity;
             if (ratio > worst) { worst = ratio; worstAt = i; }
             maxAbs = Math.Max(maxAbs, diff);
         }

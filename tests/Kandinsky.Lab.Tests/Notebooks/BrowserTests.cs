@@ -43,7 +43,7 @@ public partial class BrowserTests(ITestOutputHelper output)
     /// Records uncaught errors, unhandled rejections and console.error calls; after load (and plotly's drawing) writes them
     /// and the number of drawn plots into the DOM, which --dump-dom returns.
     /// </summary>
-    const string ErrorProbe = """
+    internal const string ErrorProbe = """
 <script>
 (function () {
   var errors = [];
@@ -64,10 +64,7 @@ public partial class BrowserTests(ITestOutputHelper output)
 """;
 
     [BrowserTheory]
-    [InlineData("01-text-encoding")]
-    [InlineData("02-prior")]
-    [InlineData("03-decoding")]
-    [InlineData("04-embedding-space")]
+    [MemberData(nameof(NotebookFileTests.All), MemberType = typeof(NotebookFileTests))]
     public async Task ExportedNotebookRendersInHeadlessChromiumWithoutErrors(string name)
     {
         if (Browser.Missing() is { } missing) Assert.Fail($"{missing}: environment/setup.sh must install it (CI=true, so this test may not be skipped).");
@@ -128,9 +125,9 @@ public partial class BrowserTests(ITestOutputHelper output)
         dir.Delete(recursive: true);
     }
 
-    Task<string> RunChromium(string workDir, params string[] args) => RunChromium(workDir, true, args);
+    internal static Task<string> RunChromium(string workDir, params string[] args) => RunChromium(workDir, true, args);
 
-    async Task<string> RunChromium(string workDir, bool failOnConsoleErrors, params string[] args)
+    internal static async Task<string> RunChromium(string workDir, bool failOnConsoleErrors, params string[] args)
     {
         var profile = Directory.CreateTempSubdirectory("kl-chromium-profile-");
         var psi = new ProcessStartInfo(Browser.Chromium)
@@ -161,8 +158,8 @@ public partial class BrowserTests(ITestOutputHelper output)
         return await stdout;
     }
 
-    static string Tail(string s) => s.Length <= 2000 ? s : s[^2000..];
+    internal static string Tail(string s) => s.Length <= 2000 ? s : s[^2000..];
 
     [GeneratedRegex("<pre id=\"kl-report\">(.*?)</pre>", RegexOptions.Singleline)]
-    private static partial Regex ReportElement();
+    internal static partial Regex ReportElement();
 }

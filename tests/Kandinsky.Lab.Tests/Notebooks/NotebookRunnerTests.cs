@@ -89,6 +89,53 @@ public class NotebookRunnerTests
         Assert.Contains("nuget", nuget.Error!.Message);
     }
 
+    /// <summary>The text the real kernel runs: the lab's feed and packages, <c>.Display()</c> and its update.</summary>
+    [Fact]
+    public async Task AcceptsTheKernelsPackageLinesAndDisplayExtension()
+    {
+        var nb = Build(("code", string.Join('\n', NotebookFileTests.PackageLines) + "\nusing Kandinsky.Lab.Visuals;\nvar d = new Table(\"a\").AddRow(1).Display();\nd.Update(new Table(\"b\").AddRow(2));"));
+        var run = await Run(nb);
+        Assert.True(run.Succeeded, run.Error?.ToString());
+        var output = Assert.Single(run.Executed.Cells[0].Outputs);
+        Assert.Equal("display_data", (string?)output!["output_type"]);
+        Assert.Contains(">b<", string.Concat(((JsonArray)output["data"]!["text/html"]!).Select(l => (string)l!)));
+    }
+
+    [Fact]
+    public async Task ALabPackageOfAnotherVersionIsAClearError()
+    {
+        var run = await Run(Build(("code", "#r \"nuget: Kandinsky.Lab, 9.9.9\"")));
+        Assert.Equal(1, run.Error!.Line);
+        Assert.Contains($"9.9.9\"': the runner's lab is version {NotebookFileTests.LabVersion}", run.Error.Message);
+    }
+
+    /// <summary>Ctrl+C (the run's cancellation) stops a decode within one step; the cell is recorded as interrupted.</summary>
+    [Fact]
+    public async Task CancellingTheRunStopsTheRunningStageWithinOneStep()
+    {
+        var steps = Path.Combine(Directory.CreateTempSubdirectory("kl-interrupt-").FullName, "steps");
+        var nb = Build(("code", string.Join('\n', NotebookFileTests.PackageLines) + $$"""
+
+            using Kandinsky.Lab.Pipeline;
+            var lab = KandinskyLab.Micro();
+            var text = lab.EncodeText("a person with blue hair");
+            var prior = lab.Prior(text, new PriorOptions { Steps = 5, Seed = 1 });
+            lab.Decode(prior, text, new DecodeOptions { Steps = 500, Seed = 1,
+                Callbacks = new StageCallbacks<DecoderStep>("decoder") { OnStep = s => System.IO.File.AppendAllText({{System.Text.Json.JsonSerializer.Serialize(steps)}}, "x") } });
+            """));
+        using var cancel = new CancellationTokenSource();
+        var running = new NotebookRunner().RunAsync(nb, Fixtures.RepoRoot, cancel.Token);
+        while (StepsDone(steps) < 3 && !running.IsCompleted) await Task.Delay(20);
+        cancel.Cancel();
+        int atCancel = StepsDone(steps);
+        var run = await running;
+        Assert.Equal("Interrupted", run.Error?.Name);
+        Assert.InRange(StepsDone(steps) - atCancel, 0, 1);
+        Assert.Contains(run.Executed.Cells[0].Outputs, o => (string?)o!["output_type"] == "error");
+    }
+
+    static int StepsDone(string file) => File.Exists(file) ? (int)new FileInfo(file).Length : 0;
+
     [Fact]
     public async Task HtmlExportRendersOutputsAndEncodesSource()
     {

@@ -4,25 +4,22 @@ using Xunit.Abstractions;
 namespace Kandinsky.Lab.Tests.Parity;
 
 /// <summary>
-/// Shared golden-case test helper: finds the cases of given module kinds, runs them through <see cref="ModuleRunner"/>
+/// Shared golden-case test helper: lists every case folder, runs them through <see cref="ModuleRunner"/>
 /// (or takes outputs produced elsewhere, e.g. by a pipeline) and asserts the README's pass rule on every out.* and
 /// on every trace.* both sides have. A failure lists the case, each failing tensor with its max abs error,
 /// worst error/allowed ratio and the first values, then every passing one.
 /// </summary>
 public static class GoldenCase
 {
-    /// <summary>Names of the golden cases whose case.json module is one of <paramref name="kinds"/>, sorted.</summary>
-    public static TheoryData<string> OfKinds(params string[] kinds)
-    {
-        var data = new TheoryData<string>();
-        var root = Path.Combine(Fixtures.Root, "golden");
-        foreach (var dir in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
-        {
-            if (!File.Exists(Path.Combine(dir, "case.json"))) continue;
-            if (kinds.Contains(GoldenCaseSpec.Load(dir).Module)) data.Add(Path.GetFileName(dir));
-        }
-        return data;
-    }
+    /// <summary>
+    /// The name of every folder under <paramref name="root"/> (default tests/fixtures/golden), sorted: none is left
+    /// out, so a folder without case.json or of a kind nothing runs fails by its name instead of vanishing from the suite.
+    /// </summary>
+    public static string[] Names(string? root = null) =>
+        Directory.GetDirectories(root ?? Path.Combine(Fixtures.Root, "golden")).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary><see cref="Names"/> of the fixture cases as theory data.</summary>
+    public static TheoryData<string> All() => new(Names());
 
     /// <summary>Runs <paramref name="caseName"/> with traces through the module runner and asserts that it passes.</summary>
     public static IReadOnlyList<TensorComparison> RunAndAssert(string caseName, ITestOutputHelper? output = null)

@@ -3,10 +3,10 @@ using Xunit.Abstractions;
 
 namespace Kandinsky.Lab.Tests.Parity;
 
-/// <summary>Every golden case of the module kinds the runner supports passes through the run-module code path.</summary>
+/// <summary>Every golden case folder passes through the run-module code path.</summary>
 public class ModuleRunnerGoldenTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Cases => GoldenCase.OfKinds([.. ModuleRunner.SupportedKinds]);
+    public static TheoryData<string> Cases => GoldenCase.All();
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -17,11 +17,27 @@ public class ModuleRunnerGoldenTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void EveryTextEncoderPriorAndSchedulerKindHasACase()
+    public void EverySupportedKindHasACase()
     {
-        string[] kinds = ["mclip", "clip_text", "clip_vision", "clip_image_processor", "prior",
-            "scheduler_unclip", "scheduler_ddim", "scheduler_ddpm", "img2img_add_noise"];
-        foreach (var kind in kinds) Assert.NotEmpty(GoldenCase.OfKinds(kind));
+        var kinds = GoldenCase.Names().Select(name => GoldenCaseSpec.Load(Fixtures.Golden(name)).Module).ToHashSet();
+        Assert.All(ModuleRunner.SupportedKinds, kind => Assert.True(kinds.Contains(kind), $"no golden case of kind {kind}"));
+    }
+
+    [Fact]
+    public void AFolderWithoutCaseJsonIsListedAndFailsByName()
+    {
+        var root = Directory.CreateTempSubdirectory("golden-root").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "forgotten_a"));
+            Assert.Equal(["forgotten_a"], GoldenCase.Names(root));
+            var ex = Assert.Throws<FileNotFoundException>(() => ModuleRunner.Run(Path.Combine(root, "forgotten_a")));
+            Assert.Contains(Path.Combine("forgotten_a", "case.json"), ex.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [Fact]

@@ -53,6 +53,38 @@ public class ParityCheckTests
         Assert.False(result.Passed);
     }
 
+    /// <summary>
+    /// One NaN or infinity among finite values fails whichever side it is on (LINQ's Max of [0, NaN, 0] is 0, so a
+    /// max-of-differences check would pass it).
+    /// </summary>
+    [Theory]
+    [InlineData(float.NaN, 0f)]
+    [InlineData(0f, float.NaN)]
+    [InlineData(float.PositiveInfinity, 0f)]
+    [InlineData(0f, float.NegativeInfinity)]
+    [InlineData(float.NaN, float.NaN)]
+    public void NonFiniteValuesFailOnEitherSide(float ours, float golden)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"nan-golden-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var written = new ModuleOutputs())
+            {
+                written.Set("out.x", ParityValue.Of(Tensor.FromArray([0f, golden, 0f], 3)));
+                written.Save(file);
+            }
+            using var goldenFile = SafetensorsFile.Open(file);
+            using var value = ParityValue.Of(Tensor.FromArray([0f, ours, 0f], 3));
+            var result = ParityCheck.Compare("out.x", value, goldenFile, new Tolerance(1, 1, false));
+            Assert.False(result.Passed, result.ToString());
+            Assert.Equal(double.PositiveInfinity, result.WorstRatio);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void IntegerMismatchFailsExactTolerance()
     {

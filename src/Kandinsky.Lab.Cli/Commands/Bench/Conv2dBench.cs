@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Kandinsky.Lab.Tensors;
 
 namespace Kandinsky.Lab.Cli.Commands.Bench;
@@ -80,38 +79,17 @@ internal static class KernelTiming
     /// <summary>Wall and process CPU seconds of one call.</summary>
     public static (double Wall, double Cpu) Time(Action body)
     {
-        double cpu0 = ProcessCpuSeconds();
+        double cpu0 = CpuClock.ProcessSeconds();
         var sw = Stopwatch.StartNew();
         body();
-        return (sw.Elapsed.TotalSeconds, ProcessCpuSeconds() - cpu0);
+        return (sw.Elapsed.TotalSeconds, CpuClock.ProcessSeconds() - cpu0);
     }
 
     /// <summary>Medians of the wall and CPU times, each taken on its own.</summary>
     public static (double Wall, double Cpu) Median(IReadOnlyList<(double Wall, double Cpu)> times)
     {
-        var wall = times.Select(t => t.Wall).Order().ToArray();
-        var cpu = times.Select(t => t.Cpu).Order().ToArray();
-        return (wall[wall.Length / 2], cpu[cpu.Length / 2]);
+        return (RunStats.Of(times.Select(t => t.Wall)).Median, RunStats.Of(times.Select(t => t.Cpu)).Median);
     }
-
-    /// <summary>CPU time of all threads of this process; nanosecond clock on Linux (Process.TotalProcessorTime ticks at 10 ms).</summary>
-    static double ProcessCpuSeconds()
-    {
-        if (OperatingSystem.IsLinux() && ClockGetTime(ClockProcessCpuTimeId, out var ts) == 0) return ts.Seconds + ts.Nanoseconds * 1e-9;
-        return Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-    }
-
-    const int ClockProcessCpuTimeId = 2;
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    static extern int ClockGetTime(int clock, out TimeSpec time);
 
     public static Tensor RandomTensor(int seed, params int[] shape)
     {

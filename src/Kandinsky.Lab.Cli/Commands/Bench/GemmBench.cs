@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.Kernels;
 
@@ -91,33 +90,12 @@ public static class GemmBench
 
     static double ThreadCpuTime(Action action)
     {
-        double start = ThreadCpuSeconds();
+        double start = CpuClock.ThreadSeconds();
         action();
-        return ThreadCpuSeconds() - start;
+        return CpuClock.ThreadSeconds() - start;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    static extern int ClockGetTime(int clock, out TimeSpec time);
-
-    static double ThreadCpuSeconds()
-    {
-        const int ClockThreadCpuTime = 3;
-        if (ClockGetTime(ClockThreadCpuTime, out var t) != 0) throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed.");
-        return t.Seconds + t.Nanoseconds * 1e-9;
-    }
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    static double Median(List<double> values) => RunStats.Of(values).Median;
 
     static Tensor RandomTensor(Random rng, int rows, int cols)
     {

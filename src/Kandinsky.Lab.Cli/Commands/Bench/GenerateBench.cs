@@ -36,8 +36,8 @@ public static class GenerateBench
             Console.WriteLine($"  warm-up:   {Once(0),8:F2} s");
             var times = Enumerable.Range(1, Math.Max(1, parse.GetValue(runs))).Select(Once).ToList();
             foreach (var (time, i) in times.Select((x, i) => (x, i))) Console.WriteLine($"  run {i + 1}:     {time,8:F2} s");
-            var median = times.Order().ElementAt(times.Count / 2);
-            Console.WriteLine($"  median:    {median,8:F2} s per run = {median / n:F3} s per image = {n / median:F2} images/s   peak RSS {NetworkBench.Status("VmHWM") / 1024.0:N0} MiB");
+            var stats = RunStats.Of(times);
+            Console.WriteLine($"  runs:      {stats}; median {stats.Median / n:F3} s per image = {n / stats.Median:F2} images/s   peak RSS {NetworkBench.Status("VmHWM") / 1024.0:N0} MiB");
             return 0;
         });
         return command;

@@ -11,8 +11,9 @@ public static class MoVQBench
         var model = NetworkBench.ModelOption();
         var size = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => 512 };
         var runs = NetworkBench.RunsOption();
-        var threads = NetworkBench.ThreadsOption();
-        var command = new Command("movq", "Seconds and peak memory of one MoVQ decode.") { model, size, runs, threads };
+        var threads = NetworkBench.ThreadCountsOption();
+        var profile = NetworkBench.ProfileOption();
+        var command = new Command("movq", "Seconds and peak memory of one MoVQ decode.") { model, size, runs, threads, profile };
         command.SetAction(parse =>
         {
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "movq");
@@ -25,7 +26,7 @@ public static class MoVQBench
                     var latents = NetworkBench.Random(1, 1, movq.Config.EmbedDim, side, side);
                     return () => { using var _ = movq.Decode(latents); };
                 },
-                parse.GetValue(runs), parse.GetValue(threads));
+                NetworkBench.SettingsOf(parse, runs, threads, profile));
         });
         return command;
     }

@@ -15,8 +15,9 @@ public static class PriorBench
         var model = NetworkBench.ModelOption();
         var cfg = new Option<bool>("--cfg") { Description = "Batch 2 (unconditional + conditional), as with guidance > 1." };
         var runs = NetworkBench.RunsOption();
-        var threads = NetworkBench.ThreadsOption();
-        var command = new Command("prior", "Seconds and peak memory of one prior step.") { model, cfg, runs, threads };
+        var threads = NetworkBench.ThreadCountsOption();
+        var profile = NetworkBench.ProfileOption();
+        var command = new Command("prior", "Seconds and peak memory of one prior step.") { model, cfg, runs, threads, profile };
         command.SetAction(parse =>
         {
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "prior", "prior");
@@ -33,7 +34,7 @@ public static class PriorBench
                     foreach (ref var keep in System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref mask[0, 0], mask.Length)) keep = 1;
                     return () => { using var _ = prior.Forward(hidden, [500], proj, text, mask); };
                 },
-                parse.GetValue(runs), parse.GetValue(threads));
+                NetworkBench.SettingsOf(parse, runs, threads, profile));
         });
         return command;
     }

@@ -19,8 +19,9 @@ public static class UNetBench
         var cfg = new Option<bool>("--cfg") { Description = "Batch 2 (unconditional + conditional), as with guidance > 1." };
         var textTokens = new Option<int>("--tokens") { Description = "Text tokens of the context (the pipeline pads to 77).", DefaultValueFactory = _ => 77 };
         var runs = NetworkBench.RunsOption();
-        var threads = NetworkBench.ThreadsOption();
-        var command = new Command("unet", "Seconds and peak memory of one decoder UNet step.") { model, size, cfg, textTokens, runs, threads };
+        var threads = NetworkBench.ThreadCountsOption();
+        var profile = NetworkBench.ProfileOption();
+        var command = new Command("unet", "Seconds and peak memory of one decoder UNet step.") { model, size, cfg, textTokens, runs, threads, profile };
         command.SetAction(parse =>
         {
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "unet");
@@ -38,7 +39,7 @@ public static class UNetBench
                     var image = NetworkBench.Random(4, batch, c.CrossAttentionDim);
                     return () => { using var _ = unet.Forward(sample, [500], hidden, text, image); };
                 },
-                parse.GetValue(runs), parse.GetValue(threads));
+                NetworkBench.SettingsOf(parse, runs, threads, profile));
         });
         return command;
     }

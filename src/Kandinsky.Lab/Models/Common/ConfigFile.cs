@@ -15,9 +15,9 @@ public interface IConfig<TSelf> where TSelf : class, IConfig<TSelf>
 
 /// <summary>
 /// The one reader (and writer) of diffusers / transformers config files: keys mapped by the records'
-/// JsonPropertyName attributes, unknown keys ignored, comments, trailing commas and the quoted <c>"NaN"</c> /
-/// <c>"Infinity"</c> / <c>"-Infinity"</c> number forms accepted (the bare literals Python's json module writes are not
-/// yet: System.Text.Json rejects them as tokens). Every config is validated on reading.
+/// JsonPropertyName attributes, unknown keys ignored, comments, trailing commas and the number literals <c>NaN</c>,
+/// <c>Infinity</c> and <c>-Infinity</c> accepted both quoted and bare (Python's json module writes them bare, e.g.
+/// diffusers' <c>"lambda_min_clipped": -Infinity</c>). Every config is validated on reading.
 /// </summary>
 public static class ConfigFile
 {
@@ -46,9 +46,89 @@ public static class ConfigFile
     public static T Parse<T>(string json, string source) where T : class, IConfig<T>
     {
         T? config;
-        try { config = JsonSerializer.Deserialize<T>(json, ReadOptions); }
+        try { config = JsonSerializer.Deserialize<T>(QuoteNamedLiterals(json), ReadOptions); }
         catch (JsonException e) { throw new InvalidDataException($"{source}: cannot read as {typeof(T).Name}: {e.Message}", e); }
         return (config ?? throw new InvalidDataException($"{source}: the config is empty (null).")).Validate(source);
+    }
+
+    /// <summary>
+    /// Parses JSON as this reader does (comments, trailing commas, bare <c>NaN</c> / <c>Infinity</c> / <c>-Infinity</c>)
+    /// into a document whose named literals are strings; read numbers with <see cref="GetDouble"/>.
+    /// </summary>
+    public static JsonDocument ParseDocument(string json, string source)
+    {
+        try
+        {
+            return JsonDocument.Parse(QuoteNamedLiterals(json), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: invalid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A number of a <see cref="ParseDocument"/> document: a JSON number or one of the quoted named literals.</summary>
+    public static double GetDouble(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Number => e.GetDouble(),
+        JsonValueKind.String when NamedLiteral(e.GetString()) is { } v => v,
+        _ => throw new InvalidDataException($"expected a number, found {e.ValueKind} {e.GetRawText()}"),
+    };
+
+    static double? NamedLiteral(string? s) => s switch
+    {
+        "NaN" => double.NaN,
+        "Infinity" => double.PositiveInfinity,
+        "-Infinity" => double.NegativeInfinity,
+        _ => null,
+    };
+
+    static readonly string[] NamedLiterals = ["-Infinity", "Infinity", "NaN"];
+
+    /// <summary>
+    /// Puts quotes around the bare literals NaN, Infinity and -Infinity (which System.Text.Json reads only quoted),
+    /// leaving strings and comments as they are. Outside strings and comments valid JSON has no other letters but
+    /// true / false / null, so a literal there can only be a number.
+    /// </summary>
+    internal static string QuoteNamedLiterals(string json)
+    {
+        System.Text.StringBuilder? sb = null;
+        int copied = 0, i = 0;
+        while (i < json.Length)
+        {
+            char c = json[i];
+            if (c == '"') i = SkipString(json, i);
+            else if (c == '/' && i + 1 < json.Length && json[i + 1] is '/' or '*') i = SkipComment(json, i);
+            else if (c is '-' or 'I' or 'N' && NamedLiterals.FirstOrDefault(l => string.CompareOrdinal(json, i, l, 0, l.Length) == 0) is { } literal)
+            {
+                sb ??= new System.Text.StringBuilder(json.Length + 16);
+                sb.Append(json, copied, i - copied).Append('"').Append(literal).Append('"');
+                i += literal.Length;
+                copied = i;
+            }
+            else i++;
+        }
+        return sb == null ? json : sb.Append(json, copied, json.Length - copied).ToString();
+    }
+
+    /// <summary>The index after the string starting at <paramref name="start"/> (its opening quote), escapes skipped.</summary>
+    static int SkipString(string json, int start)
+    {
+        int i = start + 1;
+        while (i < json.Length && json[i] != '"') i += json[i] == '\\' ? 2 : 1;
+        return i + 1;
+    }
+
+    /// <summary>The index after the // or /* */ comment starting at <paramref name="start"/>.</summary>
+    static int SkipComment(string json, int start)
+    {
+        if (json[start + 1] == '/')
+        {
+            int end = json.IndexOf('\n', start);
+            return end < 0 ? json.Length : end + 1;
+        }
+        int close = json.IndexOf("*/", start + 2, StringComparison.Ordinal);
+        return close < 0 ? json.Length : close + 2;
     }
 
     /// <summary>The config as indented JSON, every key written (nulls included), as diffusers saves it.</summary>
