@@ -108,3 +108,15 @@ public sealed class Interpolation(IReadOnlyList<(string Text, float Weight)> oth
             return ImageEmbedding.Interpolate([embeds, mixed], [own, 1]);
     }
 }
+
+/// <summary>
+/// Prompt-to-Prompt-style attention re-weighting in the decoder (<see cref="AttentionReweightOptions"/>): the
+/// conditional rows' attention to a word of the prompt, or to the 10 image tokens, scaled by a factor — everywhere,
+/// or inside or outside a region. Scale 1 (strength 0) is the plain run, bit for bit.
+/// </summary>
+public sealed class AttentionReweighting(AttentionReweightOptions reweight) : IBleedIntervention
+{
+    public AttentionReweightOptions Reweight { get; } = reweight.Validate();
+    public string Name => $"attention {Reweight}";
+    public BleedPlan Plan(BleedPlan plan) => plan with { Decode = plan.Decode with { AttentionReweight = Reweight } };
+}

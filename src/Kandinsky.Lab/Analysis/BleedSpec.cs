@@ -25,6 +25,7 @@ public sealed record BleedArmSpec
 [JsonDerivedType(typeof(PriorNegativeSpec), "prior-negative")]
 [JsonDerivedType(typeof(SliderSpec), "slider")]
 [JsonDerivedType(typeof(InterpolateSpec), "interpolate")]
+[JsonDerivedType(typeof(AttentionReweightSpec), "attention-reweight")]
 public abstract record InterventionSpec
 {
     [JsonPropertyName("arms")] public IReadOnlyList<string>? Arms { get; init; }
@@ -60,6 +61,35 @@ public sealed record InterpolateSpec : InterventionSpec
 {
     [JsonPropertyName("with")] public required IReadOnlyList<InterpolateItemSpec> With { get; init; }
     public override IEnumerable<IBleedIntervention> For(BleedArmSpec arm) => [new Interpolation(With.Select(w => (w.Text, w.Weight)).ToList())];
+}
+
+/// <summary>
+/// "attention-reweight": the decoder's attention to <see cref="Word"/> (or, with <see cref="ImageTokens"/>, to the image
+/// tokens) scaled by each of <see cref="Scales"/>, everywhere or inside/outside <see cref="Region"/>.
+/// </summary>
+public sealed record AttentionReweightSpec : InterventionSpec
+{
+    [JsonPropertyName("word")] public string? Word { get; init; }
+    [JsonPropertyName("image_tokens")] public bool ImageTokens { get; init; }
+    [JsonPropertyName("scales")] public required IReadOnlyList<float> Scales { get; init; }
+    [JsonPropertyName("region")] public AttentionRegion? Region { get; init; }
+    [JsonPropertyName("inside")] public bool Inside { get; init; } = true;
+
+    public override IEnumerable<IBleedIntervention> For(BleedArmSpec arm) => Scales.Select(s => new AttentionReweighting(Options(s)));
+
+    AttentionReweightOptions Options(float scale) => new() { Word = Word, ImageTokens = ImageTokens, Scale = scale, Region = Region, Inside = Inside };
+
+    /// <summary>Throws naming the file when a scale or region is out of range, or an arm it runs on lacks the word.</summary>
+    internal void Validate(string source, IReadOnlyList<BleedArmSpec> arms)
+    {
+        if (Scales.Count == 0) throw new InvalidDataException($"{source}: an attention-reweight intervention has no \"scales\".");
+        try { foreach (var s in Scales) Options(s).Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{source}: attention-reweight: {e.Message}", e); }
+        if (Word == null) return;
+        foreach (var arm in arms.Where(a => Arms == null || Arms.Contains(a.Id)))
+            if (!Tokenizers.PromptWords.Segment(arm.Prompt).Any(w => string.Equals(arm.Prompt[w.Start..w.End], Word.Trim(), StringComparison.OrdinalIgnoreCase)))
+                throw new InvalidDataException($"{source}: attention-reweight word \"{Word}\" is not a word of arm \"{arm.Id}\" (\"{arm.Prompt}\"); name the arms it applies to with \"arms\".");
+    }
 }
 
 /// <summary>
@@ -117,6 +147,7 @@ public sealed record BleedSpec
         foreach (var i in Interventions)
             foreach (var arm in i.Arms ?? [])
                 if (!ids.Contains(arm)) throw new InvalidDataException($"{source}: an intervention names arm \"{arm}\", which is not an arm id.");
+        foreach (var r in Interventions.OfType<AttentionReweightSpec>()) r.Validate(source, Arms);
         Prior.Validate();
         Decoder.Validate();
         return this;

@@ -22,6 +22,7 @@ public static class LabFormatting
         [typeof(DecoderTrajectory)] = o => DecoderTrajectoryView.Render((DecoderTrajectory)o),
         [typeof(ImageEmbedding)] = o => EmbeddingView.Render((ImageEmbedding)o),
         [typeof(BleedLedger)] = o => BleedLedgerView.Render((BleedLedger)o),
+        [typeof(AttentionMaps)] = o => AttentionMapsView.Render((AttentionMaps)o),
         [typeof(GenerationResult)] = o =>
         {
             var g = (GenerationResult)o;

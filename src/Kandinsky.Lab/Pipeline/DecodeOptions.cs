@@ -41,6 +41,10 @@ public sealed record DecodeOptions
     [JsonPropertyName("negative_embedding")] public NegativeEmbeddingChoice NegativeEmbedding { get; init; } = NegativeEmbeddingChoice.FromPrior;
     /// <summary>Step previews through MoVQ (slow) instead of the cheap latent picture.</summary>
     [JsonPropertyName("decode_previews")] public bool DecodePreviews { get; init; }
+    /// <summary>Per-token attention maps of the run (null: no capture, no cost); the result's <see cref="DecoderTrajectory.Attention"/>.</summary>
+    [JsonPropertyName("attention_capture"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AttentionCaptureOptions? AttentionCapture { get; init; }
+    /// <summary>Re-weights the attention to a word or to the image tokens (null: none).</summary>
+    [JsonPropertyName("attention_reweight"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AttentionReweightOptions? AttentionReweight { get; init; }
 
     [JsonIgnore] public INoiseSource? Noise { get; init; }
     /// <summary>Given initial latents [rows, latent channels, h, w] instead of drawn ones.</summary>
@@ -60,6 +64,7 @@ public sealed record DecodeOptions
         if (DpmSolver != null && Scheduler != DecoderSchedulerKind.DpmSolverMultistep)
             throw new ArgumentException($"Decoder: dpm_solver settings are given but the scheduler is {Scheduler}; choose {DecoderSchedulerKind.DpmSolverMultistep} or leave them out.");
         DpmSolver?.Validate();
+        AttentionReweight?.Validate();
         return this;
     }
 

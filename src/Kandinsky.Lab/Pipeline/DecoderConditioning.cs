@@ -27,6 +27,8 @@ public sealed record DecoderConditioning(Tensor PromptEmbeds, Tensor HiddenState
 public sealed record DecoderInputs(DecoderConditioning Prompts, DecoderConditioning Negatives, Tensor ImageEmbeds, Tensor NegativeImageEmbeds)
 {
     public int Rows => ImageEmbeds.Size(0);
+    /// <summary>The prompts' XLM-R tokenizations, when the text is known: what attention re-weighting finds a word in.</summary>
+    public IReadOnlyList<Tokenizers.Tokenization>? PromptTokens { get; init; }
 }
 
 /// <summary>Extra UNet input channels of the inpainting UNet: the masked image latents and the mask, [R, 4 + 1, h, w].</summary>

@@ -194,7 +194,8 @@ public sealed class DecoderPipeline : IDisposable
         var rowPrompts = Enumerable.Range(0, rows).Select(r => r / (rows / prompts)).ToArray();
         using var cond = inputs.Prompts.SelectRows(rowPrompts);
         using var uncond = inputs.Negatives.SelectRows(rowPrompts);
-        var run = Denoise(new DecoderInputs(cond, uncond, inputs.ImageEmbeds, inputs.NegativeImageEmbeds), start, timesteps, scheduler, options, noise, inpaint);
+        using var attention = DecoderAttention.For(options, inputs.PromptTokens, rowPrompts, options.GuidanceScale > 1f, start.Size(2), start.Size(3));
+        var run = Denoise(new DecoderInputs(cond, uncond, inputs.ImageEmbeds, inputs.NegativeImageEmbeds), start, timesteps, scheduler, options, noise, inpaint, attention);
         using (run.Latents)
         {
             var raw = DecodeLatents(run.Latents, options.Trace);
@@ -203,7 +204,7 @@ public sealed class DecoderPipeline : IDisposable
                 using var unit = ImagePreparation.ToUnitNhwc(raw);
                 trace("out.image_np", unit);
             }
-            return new DecoderOutput(run.Timesteps, run.Steps, raw, rowPrompts, SchedulerName(scheduler.Config));
+            return new DecoderOutput(run.Timesteps, run.Steps, raw, rowPrompts, SchedulerName(scheduler.Config), run.Attention);
         }
     }
 
@@ -226,10 +227,11 @@ public sealed class DecoderPipeline : IDisposable
     /// <summary>
     /// The decoder loop (KandinskyPipeline.__call__) over rows already matched to their prompts: CFG batches [negative, positive]; the UNet's noise channels
     /// guided, the conditional variance re-attached; DDIM gets the 4 noise channels, a learned-range DDPM all 8.
-    /// Without guidance (g ≤ 1) the UNet runs on the conditional rows alone.
+    /// Without guidance (g ≤ 1) the UNet runs on the conditional rows alone. <paramref name="attention"/> (when the
+    /// options capture or re-weight attention) sees every UNet call.
     /// </summary>
     DecoderRun Denoise(DecoderInputs rowInputs, Tensor startLatents, IReadOnlyList<int> timesteps, IScheduler scheduler, DecodeOptions options,
-        INoiseSource noise, InpaintInputs? inpaint)
+        INoiseSource noise, InpaintInputs? inpaint, DecoderAttention? attention)
     {
         var (cond, uncond, imageEmbeds, negativeImageEmbeds) = rowInputs;
         var (guidanceScale, callbacks, trace) = (options.GuidanceScale, options.Callbacks, options.Trace);
@@ -262,7 +264,9 @@ public sealed class DecoderPipeline : IDisposable
                 trace?.Invoke($"{name}.unet_encoder_hidden_states", hidden);
                 trace?.Invoke($"{name}.unet_text_embeds", textEmbeds);
                 trace?.Invoke($"{name}.unet_image_embeds", images);
-                using var output = Unet.Forward(sample, [t], hidden, textEmbeds, images);   // [R or 2R, 8, h, w]
+                attention?.BeginStep();
+                using var output = Unet.Forward(sample, [t], hidden, textEmbeds, images, attention: attention);   // [R or 2R, 8, h, w]
+                attention?.EndStep();
                 trace?.Invoke($"{name}.unet_out", output);
                 using var modelOutput = GuidedOutput(output, latentChannels, cfg, guidanceScale, learnedVariance);
                 using var guidedNoise = modelOutput.Slice(1, 0, latentChannels);
@@ -277,7 +281,7 @@ public sealed class DecoderPipeline : IDisposable
                 x = next;
                 callbacks?.Report(record, timesteps.Count);
             }
-            return new DecoderRun(timesteps.ToArray(), records, x);
+            return new DecoderRun(timesteps.ToArray(), records, x, attention?.Recording(timesteps.ToArray()));
         }
         catch
         {

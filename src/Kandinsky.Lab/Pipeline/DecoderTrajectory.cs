@@ -16,8 +16,9 @@ public sealed record DecoderRunInfo(string Mode, string Scheduler, int LatentHei
 public sealed class DecoderTrajectory : IDisposable
 {
     internal DecoderTrajectory(DecodeOptions options, DecoderRunInfo run, IReadOnlyList<string> labels, IReadOnlyList<int> timesteps, IReadOnlyList<DecoderStep> steps,
-        IReadOnlyList<IReadOnlyList<Image>> previews, Tensor rawImages, IReadOnlyList<Image> images)
+        IReadOnlyList<IReadOnlyList<Image>> previews, Tensor rawImages, IReadOnlyList<Image> images, AttentionMaps? attention = null)
     {
+        Attention = attention;
         Options = options;
         Run = run;
         Labels = labels;
@@ -40,6 +41,8 @@ public sealed class DecoderTrajectory : IDisposable
     /// <summary>movq.decode output [B, 3, H, W] (output_type "pt").</summary>
     public Tensor RawImages { get; }
     public IReadOnlyList<Image> Images { get; }
+    /// <summary>The per-token attention maps when <see cref="DecodeOptions.AttentionCapture"/> asked for them, else null.</summary>
+    public AttentionMaps? Attention { get; }
 
     public override string ToString() =>
         $"DecoderTrajectory: {Run.Mode}, {Steps.Count} {Run.Scheduler} steps, guidance {Options.GuidanceScale}, {SeedText}, " +

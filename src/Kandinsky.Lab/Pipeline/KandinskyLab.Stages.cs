@@ -83,7 +83,7 @@ public sealed partial class KandinskyLab
         new(Host, "decoder", options.Callbacks, step => Preview(step.PredOriginal, 0, DecoderPipeline.MovqScaleFactor, decode: false));
 
     static DecoderInputs Inputs(TextEncoding text, ImageEmbedding imageEmbeds, ImageEmbedding negativeImageEmbeds) =>
-        new(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor);
+        new(text.Mclip, text.MclipNegative, imageEmbeds.Tensor, negativeImageEmbeds.Tensor) { PromptTokens = text.XlmrTokens };
 
     /// <summary>The zero-image embedding when the options choose it over the given negative, else null.</summary>
     ImageEmbedding? NegativeOverride(DecodeOptions options, int rows) =>
@@ -98,8 +98,10 @@ public sealed partial class KandinskyLab
         var images = Enumerable.Range(0, rows).Select(i => Image.FromTensor(output.RawImages, i)).ToList();
         var previews = output.Steps.Select(s => (IReadOnlyList<Image>)Enumerable.Range(0, rows).Select(i => Preview(s.PredOriginal, i, scale, options.DecodePreviews)).ToList()).ToList();
         var labels = output.RowPrompts.Select(p => text.Prompts[p]).ToList();
+        var attention = output.Attention == null ? null
+            : new AttentionMaps(output.Attention, labels, output.RowPrompts.Select(p => text.XlmrTokens?[p]).ToList(), images);
         StageDone();
-        return new DecoderTrajectory(settings, run, labels, output.Timesteps, output.Steps, previews, output.RawImages, images);
+        return new DecoderTrajectory(settings, run, labels, output.Timesteps, output.Steps, previews, output.RawImages, images, attention);
     }
 
     /// <summary>A picture of a decoder step's predicted clean latents (for a per-step callback): cheap, or MoVQ-decoded.</summary>

@@ -20,6 +20,7 @@ public sealed class AddedKVAttention : Module
 
     public AddedKVAttention(WeightCursor w, int channels, int crossAttentionDim, int headDim, int groups)
     {
+        Layer = w.Prefix.TrimEnd('.');
         Channels = channels;
         HeadDim = headDim;
         Heads = channels / headDim;
@@ -32,6 +33,8 @@ public sealed class AddedKVAttention : Module
         ToOut = Own(new Linear(w.Push("to_out").Push(0), channels, channels));   // to_out.1 is Dropout, skipped for inference
     }
 
+    /// <summary>The module name, as a hook's <see cref="AttentionSite"/> reports it ("mid_block.attentions.0").</summary>
+    public string Layer { get; }
     public int Channels { get; }
     public int Heads { get; }
     public int HeadDim { get; }
@@ -43,8 +46,8 @@ public sealed class AddedKVAttention : Module
     public Linear AddVProj { get; }
     public Linear ToOut { get; }
 
-    /// <summary>x [B, C, H, W], context [B, S, cross_attention_dim] → [B, C, H, W].</summary>
-    public Tensor Forward(Tensor x, Tensor context)
+    /// <summary>x [B, C, H, W], context [B, S, cross_attention_dim] → [B, C, H, W]; <paramref name="hook"/> may bias and observe the scores.</summary>
+    public Tensor Forward(Tensor x, Tensor context, IAttentionHook? hook = null)
     {
         if (x.Rank != 4 || x.Size(1) != Channels)
             throw new ArgumentException($"AddedKVAttention: expected input [B, {Channels}, H, W], got {x.ShapeString}.");
@@ -67,12 +70,18 @@ public sealed class AddedKVAttention : Module
         }
 
         Tensor attended;
+        float scale = 1f / MathF.Sqrt(HeadDim);
+        var site = hook == null ? default : new AttentionSite(Layer, h, w, Heads, context.Size(1));
         using (q) using (k) using (v)
         using (var qh = SplitHeads(q)) using (var kh = SplitHeads(k)) using (var vh = SplitHeads(v))
-        using (var o = F.ScaledDotProductAttention(qh, kh, vh, scale: 1f / MathF.Sqrt(HeadDim)))   // [B, heads, HW, d]
-        using (var merged = o.Permute(0, 2, 1, 3))                                                   // [B, HW, heads, d]
-        using (var rows = merged.Reshape(b, l, c))                                                   // [B, HW, C]
-            attended = ToOut.Forward(rows);
+        using (var bias = hook?.ScoreBias(site))
+        {
+            using (var o = F.ScaledDotProductAttention(qh, kh, vh, bias, scale: scale))   // [B, heads, HW, d]
+            using (var merged = o.Permute(0, 2, 1, 3))                                   // [B, HW, heads, d]
+            using (var rows = merged.Reshape(b, l, c))                                   // [B, HW, C]
+                attended = ToOut.Forward(rows);
+            hook?.Observe(site, qh, kh, scale, bias);
+        }
 
         using (attended)
         using (var channelsFirst = attended.Transpose(1, 2))                         // [B, C, HW]

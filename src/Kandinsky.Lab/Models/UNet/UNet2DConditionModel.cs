@@ -88,10 +88,11 @@ public sealed class UNet2DConditionModel : Module
     /// one for all; encoderHiddenStates [B, S, encoder_hid_dim]; textEmbeds, imageEmbeds [B, cross_attention_dim].
     /// Returns [B, out_channels, H, W]. <paramref name="trace"/> sees the intermediate activations under their
     /// module names (time_proj, time_embedding, add_embedding, encoder_hid_proj, conv_in, down_blocks.i,
-    /// mid_block, up_blocks.i, conv_norm_out); it must copy what it keeps.
+    /// mid_block, up_blocks.i, conv_norm_out); it must copy what it keeps. <paramref name="attention"/> sees (and may
+    /// bias) every added-KV attention call.
     /// </summary>
     public Tensor Forward(Tensor sample, ReadOnlySpan<long> timesteps, Tensor encoderHiddenStates, Tensor textEmbeds, Tensor imageEmbeds,
-        Action<string, Tensor>? trace = null)
+        Action<string, Tensor>? trace = null, IAttentionHook? attention = null)
     {
         CheckInputs(sample, timesteps, encoderHiddenStates, textEmbeds, imageEmbeds);
         int b = sample.Size(0);
@@ -125,18 +126,18 @@ public sealed class UNet2DConditionModel : Module
             skips.Add(h.Alias());
             for (int i = 0; i < DownBlocks.Count; i++)
             {
-                using (var old = h) h = DownBlocks[i].Forward(old, embAct, context, skips);
+                using (var old = h) h = DownBlocks[i].Forward(old, embAct, context, skips, attention);
                 trace?.Invoke($"down_blocks.{i}", h);
             }
 
             // 4. mid
-            using (var old = h) h = MidBlock.Forward(old, embAct, context);
+            using (var old = h) h = MidBlock.Forward(old, embAct, context, attention);
             trace?.Invoke("mid_block", h);
 
             // 5. up: each block concatenates [hidden | skip] before each of its resnets
             for (int i = 0; i < UpBlocks.Count; i++)
             {
-                using (var old = h) h = UpBlocks[i].Forward(old, embAct, context, skips);
+                using (var old = h) h = UpBlocks[i].Forward(old, embAct, context, skips, attention);
                 trace?.Invoke($"up_blocks.{i}", h);
             }
 

@@ -10,8 +10,8 @@ public readonly record struct UNetBlockSettings(int TembChannels, int Groups, fl
 /// <summary>A down block: consumes the hidden state, pushes every resnet(+attention) and downsampler output as a skip.</summary>
 public interface IUNetDownBlock : IDisposable
 {
-    /// <summary>h [B, Cin, H, W] → [B, Cout, H', W']; <paramref name="skips"/> receives references the caller disposes.</summary>
-    Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips);
+    /// <summary>h [B, Cin, H, W] → [B, Cout, H', W']; <paramref name="skips"/> receives references the caller disposes; the attention layers pass <paramref name="hook"/> on.</summary>
+    Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips, IAttentionHook? hook);
 }
 
 /// <summary>An up block: pops one skip per resnet (last pushed first) and concatenates it after the hidden state.</summary>
@@ -19,7 +19,7 @@ public interface IUNetUpBlock : IDisposable
 {
     /// <summary>Number of skip tensors the block consumes.</summary>
     int SkipCount { get; }
-    Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips);
+    Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips, IAttentionHook? hook);
 }
 
 /// <summary>diffusers <c>ResnetDownsampleBlock2D</c>: resnets, then a resnet with 2×2 average pooling (not a strided conv).</summary>
@@ -37,7 +37,7 @@ public sealed class ResnetDownsampleBlock2D : Module, IUNetDownBlock
     public IReadOnlyList<ResnetBlock2D> Resnets { get; }
     public ResnetBlock2D? Downsampler { get; }
 
-    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips)
+    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips, IAttentionHook? hook)
     {
         var x = h.Alias();
         foreach (var resnet in Resnets)
@@ -72,13 +72,13 @@ public sealed class SimpleCrossAttnDownBlock2D : Module, IUNetDownBlock
     public IReadOnlyList<AddedKVAttention> Attentions { get; }
     public ResnetBlock2D? Downsampler { get; }
 
-    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips)
+    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips, IAttentionHook? hook)
     {
         var x = h.Alias();
         for (int i = 0; i < Resnets.Count; i++)
         {
             using (var old = x) x = Resnets[i].Forward(old, embAct);
-            using (var old = x) x = Attentions[i].Forward(old, context);
+            using (var old = x) x = Attentions[i].Forward(old, context, hook);
             skips.Add(x.Alias());
         }
         if (Downsampler != null)
@@ -104,12 +104,12 @@ public sealed class UNetMidBlock2DSimpleCrossAttn : Module
     public IReadOnlyList<AddedKVAttention> Attentions { get; }
 
     /// <summary>[B, C, H, W] → [B, C, H, W].</summary>
-    public Tensor Forward(Tensor h, Tensor embAct, Tensor context)
+    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, IAttentionHook? hook = null)
     {
         var x = Resnets[0].Forward(h, embAct);
         for (int i = 0; i < Attentions.Count; i++)
         {
-            using (var old = x) x = Attentions[i].Forward(old, context);
+            using (var old = x) x = Attentions[i].Forward(old, context, hook);
             using (var old = x) x = Resnets[i + 1].Forward(old, embAct);
         }
         return x;
@@ -132,7 +132,7 @@ public sealed class ResnetUpsampleBlock2D : Module, IUNetUpBlock
     public ResnetBlock2D? Upsampler { get; }
     public int SkipCount => Resnets.Count;
 
-    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips)
+    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips, IAttentionHook? hook)
     {
         var x = h.Alias();
         foreach (var resnet in Resnets)
@@ -183,14 +183,14 @@ public sealed class SimpleCrossAttnUpBlock2D : Module, IUNetUpBlock
     public ResnetBlock2D? Upsampler { get; }
     public int SkipCount => Resnets.Count;
 
-    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips)
+    public Tensor Forward(Tensor h, Tensor embAct, Tensor context, List<Tensor> skips, IAttentionHook? hook)
     {
         var x = h.Alias();
         for (int i = 0; i < Resnets.Count; i++)
         {
             using (var old = x) x = ResnetUpsampleBlock2D.ConcatSkip(old, skips);
             using (var old = x) x = Resnets[i].Forward(old, embAct);
-            using (var old = x) x = Attentions[i].Forward(old, context);
+            using (var old = x) x = Attentions[i].Forward(old, context, hook);
         }
         if (Upsampler != null) using (var old = x) x = Upsampler.Forward(old, embAct);
         return x;
