@@ -86,7 +86,6 @@ public partial class BrowserTests(ITestOutputHelper output)
         Assert.Equal("object", (string?)json["plotly"]);                   // the inlined plotly.js loaded
         Assert.Empty(((System.Text.Json.Nodes.JsonArray)json["errors"]!).Select(e => (string?)e));
         int figures = FigureCount(run);
-        Assert.True(figures >= 1, "the notebook should show at least one plotly figure");
         Assert.Equal(figures, (int)json["plots"]!);                          // every figure was drawn
 
         var screenshot = Path.Combine(Fixtures.RepoRoot, "tests", "Kandinsky.Lab.Tests", "bin", $"browser-{name}.png");
