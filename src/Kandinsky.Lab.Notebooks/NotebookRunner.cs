@@ -95,9 +95,10 @@ public sealed partial class NotebookRunner
                     try
                     {
                         var cellOptions = options.WithFilePath(CellFileName(cellNumber));
-                        state = state == null
-                            ? await CSharpScript.RunAsync(code, cellOptions, globals, typeof(NotebookGlobals), cancellationToken).ConfigureAwait(false)
-                            : await state.ContinueWithAsync(code, cellOptions, cancellationToken).ConfigureAwait(false);
+                        var previous = state;
+                        state = await OnCellThread(() => previous == null
+                            ? CSharpScript.RunAsync(code, cellOptions, globals, typeof(NotebookGlobals), cancellationToken)
+                            : previous.ContinueWithAsync(code, cellOptions, cancellationToken)).ConfigureAwait(false);
                         Console.Out.Flush();
                         if (state.Exception != null) error = RuntimeError(state.Exception, cellNumber);
                         else if (HasResult(state, code)) outputs.AddResult(state.ReturnValue, executionCount);
@@ -137,6 +138,14 @@ public sealed partial class NotebookRunner
         }
         return new NotebookRun(executed, timings, error, total.Elapsed);
     }
+
+    /// <summary>
+    /// Starts a cell on a thread of its own: a cell of synchronous code (a whole decode) would otherwise hold the caller's
+    /// thread to its end, so the caller could not even await it — System.CommandLine registers its Ctrl+C handler only once
+    /// the action returns its task — nor could a pool thread be spared to cancel it.
+    /// </summary>
+    static Task<T> OnCellThread<T>(Func<Task<T>> start) =>
+        Task.Factory.StartNew(start, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
     static ScriptOptions BaseOptions(string notebookDirectory) => ScriptOptions.Default
         .WithMetadataResolver(new LoadedAssemblyResolver(ScriptMetadataResolver.Default.WithBaseDirectory(notebookDirectory)))

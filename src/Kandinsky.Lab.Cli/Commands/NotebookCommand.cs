@@ -49,13 +49,19 @@ public static class NotebookCommand
                 var ipynb = Path.Combine(dir, name + ".ipynb");
                 var html = Path.Combine(dir, name + ".html");
                 result.Executed.Save(ipynb);
-                await File.WriteAllTextAsync(html, HtmlExporter.Export(result.Executed, name, plotlySource), ct);
+                // written whole even after Ctrl+C: the interrupted run's record is what the user asked to keep
+                await File.WriteAllTextAsync(html, HtmlExporter.Export(result.Executed, name, plotlySource), CancellationToken.None);
                 if (result.Succeeded)
                     Console.WriteLine($"{name}: {result.Cells.Count} cells in {result.Elapsed.TotalSeconds:F1} s → {ipynb}, {html}");
                 else
                 {
-                    Console.Error.WriteLine($"error: {name}: {result.Error}");
+                    Console.Error.WriteLine($"error: {name}: {result.Error} (the executed notebook: {ipynb})");
                     exit = 1;
+                }
+                if (ct.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine("interrupted: the notebooks after this one were not run.");
+                    return 130;
                 }
             }
             return exit;

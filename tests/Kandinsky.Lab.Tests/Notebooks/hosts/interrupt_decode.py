@@ -1,7 +1,7 @@
 """The lab kernel's interrupt, through Jupyter's own client (jupyter_client), as JupyterLab or nbconvert would send it.
 
 Starts the given kernelspec in the notebook's folder, runs the notebook's first code cell (the lab from its packages), starts a long decode whose steps are
-counted in a file, interrupts it after a few steps, and then asks the kernel for 1 + 1. Prints one JSON line: the
+counted in a file (each step held 200 ms, so a step outlasts the interrupt's delivery and "within one step" is what is judged), interrupts it after a few steps, and then asks the kernel for 1 + 1. Prints one JSON line: the
 steps done when interrupted and at the end, the decode cell's reply, the answer to the next cell, and how many
 live-display updates arrived. The C# test (JupyterHostTests) judges them.
 Usage: interrupt_decode.py KERNEL_NAME NOTEBOOK STEP_FILE
@@ -21,7 +21,7 @@ var text = lab.EncodeText("a person with blue hair");
 var prior = lab.Prior(text, new PriorOptions {{ Steps = 5, Seed = 1 }});
 var stepFile = {json.dumps(step_file)};
 var decoded = lab.Decode(prior, text, new DecodeOptions {{ Steps = 500, Seed = 1,
-    Callbacks = new StageCallbacks<DecoderStep>("decoder") {{ OnStep = s => System.IO.File.AppendAllText(stepFile, "x") }} }});
+    Callbacks = new StageCallbacks<DecoderStep>("decoder") {{ OnStep = s => {{ System.IO.File.AppendAllText(stepFile, "x"); System.Threading.Thread.Sleep(200); }} }} }});
 """
 
 
