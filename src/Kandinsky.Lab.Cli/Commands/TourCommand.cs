@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kandinsky.Lab.Analysis;
 using Kandinsky.Lab.Pipeline;
+using Kandinsky.Lab.Visuals;
 using Spectre.Console;
 
 namespace Kandinsky.Lab.Cli.Commands;

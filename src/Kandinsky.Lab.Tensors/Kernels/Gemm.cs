@@ -268,10 +268,10 @@ public static unsafe class Gemm
         switch (kind)
         {
             case GemmKernelKind.Avx512 when rows <= half:
-                MicroKernel.Avx512HalfBody(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, accumulate);
+                MicroKernel.Avx512Body<StridedB, TopHalfRows>(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, accumulate);
                 break;
             case GemmKernelKind.Avx512:
-                MicroKernel.Avx512Body(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, accumulate);
+                MicroKernel.Avx512Body<StridedB, AllRows>(kc, a, MR, new StridedB(b, NR, NR / 2), c, ldc, accumulate);
                 break;
             case GemmKernelKind.Avx2Fma:
                 for (int r0 = 0; r0 < rows; r0 += half)

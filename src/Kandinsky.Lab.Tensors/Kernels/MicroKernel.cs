@@ -81,29 +81,40 @@ internal sealed unsafe class MicroKernel
 
     void Full<TB>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate) where TB : struct, IBRuns
     {
-        if (this == Avx512) Avx512Body(kc, a, lda, b, c, ldc, accumulate);
+        if (this == Avx512) Avx512Body<TB, AllRows>(kc, a, lda, b, c, ldc, accumulate);
         else if (this == Avx2) Avx2Body(kc, a, lda, b, c, ldc, accumulate);
         else PortableBody(kc, a, lda, b, c, ldc, MR, NR, accumulate);
     }
 
     public override string ToString() => Name;
 
-    /// <summary>12×32 tile in 24 zmm accumulators: per k, two B loads and twelve broadcasts feed 24 FMAs.</summary>
+    /// <summary>
+    /// 12×32 tile in 24 zmm accumulators: per k, two B loads and twelve broadcasts feed 24 FMAs. With
+    /// <typeparamref name="TRows"/> = <see cref="TopHalfRows"/> only rows 0–5 (the GEMM's M tail, 12 accumulators): the same
+    /// chains at half the work. The row count is a type argument, so the JIT compiles each variant without the other's branches.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Avx512Body<TB>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate) where TB : struct, IBRuns
+    internal static void Avx512Body<TB, TRows>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate)
+        where TB : struct, IBRuns where TRows : struct, ITileRows
     {
+        bool lower = TRows.Count == 12;
         Vector512<float> c00 = Start512(c + 0 * ldc, accumulate), c01 = Start512(c + 0 * ldc + 16, accumulate);
         Vector512<float> c10 = Start512(c + 1 * ldc, accumulate), c11 = Start512(c + 1 * ldc + 16, accumulate);
         Vector512<float> c20 = Start512(c + 2 * ldc, accumulate), c21 = Start512(c + 2 * ldc + 16, accumulate);
         Vector512<float> c30 = Start512(c + 3 * ldc, accumulate), c31 = Start512(c + 3 * ldc + 16, accumulate);
         Vector512<float> c40 = Start512(c + 4 * ldc, accumulate), c41 = Start512(c + 4 * ldc + 16, accumulate);
         Vector512<float> c50 = Start512(c + 5 * ldc, accumulate), c51 = Start512(c + 5 * ldc + 16, accumulate);
-        Vector512<float> c60 = Start512(c + 6 * ldc, accumulate), c61 = Start512(c + 6 * ldc + 16, accumulate);
-        Vector512<float> c70 = Start512(c + 7 * ldc, accumulate), c71 = Start512(c + 7 * ldc + 16, accumulate);
-        Vector512<float> c80 = Start512(c + 8 * ldc, accumulate), c81 = Start512(c + 8 * ldc + 16, accumulate);
-        Vector512<float> c90 = Start512(c + 9 * ldc, accumulate), c91 = Start512(c + 9 * ldc + 16, accumulate);
-        Vector512<float> c100 = Start512(c + 10 * ldc, accumulate), c101 = Start512(c + 10 * ldc + 16, accumulate);
-        Vector512<float> c110 = Start512(c + 11 * ldc, accumulate), c111 = Start512(c + 11 * ldc + 16, accumulate);
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        if (lower)
+        {
+            c60 = Start512(c + 6 * ldc, accumulate); c61 = Start512(c + 6 * ldc + 16, accumulate);
+            c70 = Start512(c + 7 * ldc, accumulate); c71 = Start512(c + 7 * ldc + 16, accumulate);
+            c80 = Start512(c + 8 * ldc, accumulate); c81 = Start512(c + 8 * ldc + 16, accumulate);
+            c90 = Start512(c + 9 * ldc, accumulate); c91 = Start512(c + 9 * ldc + 16, accumulate);
+            c100 = Start512(c + 10 * ldc, accumulate); c101 = Start512(c + 10 * ldc + 16, accumulate);
+            c110 = Start512(c + 11 * ldc, accumulate); c111 = Start512(c + 11 * ldc + 16, accumulate);
+        }
         for (int k = 0; k < kc; k++)
         {
             var b0 = Vector512.Load(b.First(k));
@@ -115,12 +126,15 @@ internal sealed unsafe class MicroKernel
             ak = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(ak, b0, c30); c31 = Avx512F.FusedMultiplyAdd(ak, b1, c31);
             ak = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(ak, b0, c40); c41 = Avx512F.FusedMultiplyAdd(ak, b1, c41);
             ak = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(ak, b0, c50); c51 = Avx512F.FusedMultiplyAdd(ak, b1, c51);
-            ak = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(ak, b0, c60); c61 = Avx512F.FusedMultiplyAdd(ak, b1, c61);
-            ak = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(ak, b0, c70); c71 = Avx512F.FusedMultiplyAdd(ak, b1, c71);
-            ak = Vector512.Create(a[8]); c80 = Avx512F.FusedMultiplyAdd(ak, b0, c80); c81 = Avx512F.FusedMultiplyAdd(ak, b1, c81);
-            ak = Vector512.Create(a[9]); c90 = Avx512F.FusedMultiplyAdd(ak, b0, c90); c91 = Avx512F.FusedMultiplyAdd(ak, b1, c91);
-            ak = Vector512.Create(a[10]); c100 = Avx512F.FusedMultiplyAdd(ak, b0, c100); c101 = Avx512F.FusedMultiplyAdd(ak, b1, c101);
-            ak = Vector512.Create(a[11]); c110 = Avx512F.FusedMultiplyAdd(ak, b0, c110); c111 = Avx512F.FusedMultiplyAdd(ak, b1, c111);
+            if (lower)
+            {
+                ak = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(ak, b0, c60); c61 = Avx512F.FusedMultiplyAdd(ak, b1, c61);
+                ak = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(ak, b0, c70); c71 = Avx512F.FusedMultiplyAdd(ak, b1, c71);
+                ak = Vector512.Create(a[8]); c80 = Avx512F.FusedMultiplyAdd(ak, b0, c80); c81 = Avx512F.FusedMultiplyAdd(ak, b1, c81);
+                ak = Vector512.Create(a[9]); c90 = Avx512F.FusedMultiplyAdd(ak, b0, c90); c91 = Avx512F.FusedMultiplyAdd(ak, b1, c91);
+                ak = Vector512.Create(a[10]); c100 = Avx512F.FusedMultiplyAdd(ak, b0, c100); c101 = Avx512F.FusedMultiplyAdd(ak, b1, c101);
+                ak = Vector512.Create(a[11]); c110 = Avx512F.FusedMultiplyAdd(ak, b0, c110); c111 = Avx512F.FusedMultiplyAdd(ak, b1, c111);
+            }
             a += lda;
         }
         Store(c + 0 * ldc, c00, c01);
@@ -129,43 +143,13 @@ internal sealed unsafe class MicroKernel
         Store(c + 3 * ldc, c30, c31);
         Store(c + 4 * ldc, c40, c41);
         Store(c + 5 * ldc, c50, c51);
+        if (!lower) return;
         Store(c + 6 * ldc, c60, c61);
         Store(c + 7 * ldc, c70, c71);
         Store(c + 8 * ldc, c80, c81);
         Store(c + 9 * ldc, c90, c91);
         Store(c + 10 * ldc, c100, c101);
         Store(c + 11 * ldc, c110, c111);
-    }
-
-    /// <summary>Rows 0–5 of a 12×32 tile (the GEMM's M tail) in 12 zmm accumulators: the same chains at half the work.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Avx512HalfBody<TB>(int kc, float* a, nint lda, TB b, float* c, nint ldc, bool accumulate) where TB : struct, IBRuns
-    {
-        Vector512<float> c00 = Start512(c + 0 * ldc, accumulate), c01 = Start512(c + 0 * ldc + 16, accumulate);
-        Vector512<float> c10 = Start512(c + 1 * ldc, accumulate), c11 = Start512(c + 1 * ldc + 16, accumulate);
-        Vector512<float> c20 = Start512(c + 2 * ldc, accumulate), c21 = Start512(c + 2 * ldc + 16, accumulate);
-        Vector512<float> c30 = Start512(c + 3 * ldc, accumulate), c31 = Start512(c + 3 * ldc + 16, accumulate);
-        Vector512<float> c40 = Start512(c + 4 * ldc, accumulate), c41 = Start512(c + 4 * ldc + 16, accumulate);
-        Vector512<float> c50 = Start512(c + 5 * ldc, accumulate), c51 = Start512(c + 5 * ldc + 16, accumulate);
-        for (int k = 0; k < kc; k++)
-        {
-            var b0 = Vector512.Load(b.First(k));
-            var b1 = Vector512.Load(b.Second(k));
-            Vector512<float> ak;
-            ak = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(ak, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ak, b1, c01);
-            ak = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(ak, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ak, b1, c11);
-            ak = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(ak, b0, c20); c21 = Avx512F.FusedMultiplyAdd(ak, b1, c21);
-            ak = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(ak, b0, c30); c31 = Avx512F.FusedMultiplyAdd(ak, b1, c31);
-            ak = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(ak, b0, c40); c41 = Avx512F.FusedMultiplyAdd(ak, b1, c41);
-            ak = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(ak, b0, c50); c51 = Avx512F.FusedMultiplyAdd(ak, b1, c51);
-            a += lda;
-        }
-        Store(c + 0 * ldc, c00, c01);
-        Store(c + 1 * ldc, c10, c11);
-        Store(c + 2 * ldc, c20, c21);
-        Store(c + 3 * ldc, c30, c31);
-        Store(c + 4 * ldc, c40, c41);
-        Store(c + 5 * ldc, c50, c51);
     }
 
     /// <summary>
@@ -289,4 +273,20 @@ internal readonly unsafe struct GatheredB(float* b0, float* b1, int* offsets) : 
 {
     public float* First(int k) => b0 + offsets[k];
     public float* Second(int k) => b1 + offsets[k];
+}
+
+/// <summary>How many rows of the 12×32 AVX-512 tile a body computes: a struct type argument the JIT specialises on.</summary>
+internal interface ITileRows
+{
+    static abstract int Count { get; }
+}
+
+internal readonly struct AllRows : ITileRows
+{
+    public static int Count => 12;
+}
+
+internal readonly struct TopHalfRows : ITileRows
+{
+    public static int Count => 6;
 }

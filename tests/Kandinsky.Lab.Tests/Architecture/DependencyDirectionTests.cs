@@ -25,6 +25,7 @@ public class DependencyDirectionTests
         { "Models", "Pipeline" }, { "Models", "Analysis" }, { "Models", "Visuals" }, { "Models", "Formatting" },
         { "Schedulers", "Pipeline" }, { "Schedulers", "Analysis" }, { "Schedulers", "Visuals" },
         { "Tokenizers", "Pipeline" }, { "Tokenizers", "Analysis" }, { "Tokenizers", "Visuals" },
+        { "Analysis", "Visuals" },
     };
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kandinsky.Lab.Analysis;
 using Kandinsky.Lab.Pipeline;
+using Kandinsky.Lab.Visuals;
 using Kandinsky.Lab.Tensors.Imaging;
 
 namespace Kandinsky.Lab.Tests.Cli;

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text;
+using Kandinsky.Lab.Analysis;
 using Kandinsky.Lab.Formatting;
 using Kandinsky.Lab.Pipeline;
 using Kandinsky.Lab.Tensors.Imaging;
-using Kandinsky.Lab.Visuals;
 
-namespace Kandinsky.Lab.Analysis;
+namespace Kandinsky.Lab.Visuals;
 
 /// <summary>Settings of the guided tour (defaults: the data card's recommended settings for Kandinsky-Micro).</summary>
 public sealed record TourOptions
