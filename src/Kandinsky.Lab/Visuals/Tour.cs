@@ -72,8 +72,9 @@ public static class Tour
         log?.Report($"4/4 concept bleed: {options.BleedImagesPerPrompt} images each for \"{options.BleedPrompts.A}\" and \"{options.BleedPrompts.B}\"");
         var bleed = ConceptBleed.Measure(lab, [options.BleedPrompts.A, options.BleedPrompts.B], options.BleedEyeColor, options.BleedImagesPerPrompt,
             options.Seed, options.PriorSteps, options.DecoderSteps, progress, cancellationToken);
-        body.Append("<p>Neither prompt names the eyes. In Kandinsky-Micro's training data blue hair comes with blue eyes 67% of the time (17% for other hair colours): does the model carry that over?</p>");
+        body.Append($"<p>Neither prompt names the eyes. {DataCardNote(lab)}</p>");
         body.Append(bleed.ToHtml());
+        body.Append($"<p>{BleedFinding(bleed)}</p>");
 
         var report = Path.Combine(dir, "tour.html");
         File.WriteAllText(report, Page(lab, options, body.ToString(), clock.Elapsed));
@@ -95,8 +96,58 @@ public static class Tour
             cosines.AddSeries($"{row + 1}: final", steps, predictions.Select(p => ImageEmbedding.Cosine(p, final)).ToArray());
             cosines.AddSeries($"{row + 1}: text", steps, predictions.Select(p => ImageEmbedding.Cosine(p, textVec)).ToArray());
         }
-        return "<p>At each step the prior predicts the clean CLIP image embedding; guidance pushes it away from the prediction for the empty prompt. The prediction settles long before the last step, and it stays far from the text embedding: CLIP's image and text embeddings live in different regions.</p>"
+        return "<p>At each step the prior predicts the clean CLIP image embedding; guidance pushes it away from the prediction for the empty prompt. "
+            + Html.Encode(PriorFinding(prior)) + "</p>"
             + $"<div style=\"display:flex;flex-wrap:wrap\">{norms.ToSvg()}{cosines.ToSvg()}</div>";
+    }
+
+    /// <summary>What this run's prior did, from its numbers: when each prediction came within cosine 0.99 of its final embedding for good, and how near the text it ended.</summary>
+    internal static string PriorFinding(PriorTrajectory prior)
+    {
+        const double Settled = 0.99;
+        int n = prior.Steps.Count;
+        var settledAt = new List<int>();
+        var toText = new List<double>();
+        for (int row = 0; row < prior.ImageEmbeds.Count; row++)
+        {
+            var final = prior.ImageEmbeds.Vector(row);
+            var cosines = prior.Steps.Select(s => ImageEmbedding.Cosine(prior.LatentSpace.ToEmbedding(Row(s.PredOriginal, row)), final)).ToList();
+            int last = cosines.FindLastIndex(c => c < Settled);
+            settledAt.Add(last + 2);   // the 1-based step after the last one below the threshold
+            toText.Add(ImageEmbedding.Cosine(final, prior.TextEmbeds.Vector(row)));
+        }
+        var settled = settledAt.Count(s => s <= n);
+        string when = settled == 0 ? $"In this run no prediction came within cosine {Settled} of its final embedding before the last step."
+            : $"In this run the predictions came within cosine {Settled} of their final embeddings for good at step {settledAt.Where(s => s <= n).Min()}–{settledAt.Where(s => s <= n).Max()} of {n}"
+              + (settled < settledAt.Count ? $" ({settledAt.Count - settled} of {settledAt.Count} not before the end)." : ".");
+        return when + FormattableString.Invariant($" Each final embedding's cosine to its own text embedding is {toText.Min():F2}–{toText.Max():F2}.");
+    }
+
+    /// <summary>The data card's numbers, said to be the data card's, for the embedded model only: another checkpoint was trained on other data.</summary>
+    static string DataCardNote(KandinskyLab lab) =>
+        IsEmbeddedModel(lab)
+            ? "Kandinsky-Micro's data card says that in its training data blue hair comes with blue eyes 67% of the time (17% for other hair colours): does the model carry that over?"
+            : "The eyes are read from the pixels by the portrait reader, which knows Kandinsky-Micro's portrait world; on another checkpoint its readings say little.";
+
+    static bool IsEmbeddedModel(KandinskyLab lab) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(lab.PriorPipeline.Path, ".."))),
+            Path.TrimEndingDirectorySeparator(Path.GetFullPath(KandinskyLab.MicroPath)), StringComparison.Ordinal);
+
+    /// <summary>What this run measured: each arm's share with its Wilson 95% interval, and whether the intervals overlap.</summary>
+    internal static string BleedFinding(ConceptBleed bleed)
+    {
+        var colour = bleed.EyeColor;
+        var estimates = bleed.Arms.Select(a => (a.Prompt, a.Readings.Count(r => r.Color == colour), a.Readings.Count)).ToList();
+        var parts = estimates.Select(e =>
+        {
+            var w = BleedStatistics.Wilson(e.Item2, e.Item3);
+            return FormattableString.Invariant($"“{Html.Encode(e.Prompt)}”: {e.Item2} of {e.Item3} ({100 * w.Value:F0}%, 95% interval {100 * w.Low:F0}–{100 * w.High:F0}%)");
+        });
+        var intervals = estimates.Select(e => BleedStatistics.Wilson(e.Item2, e.Item3)).ToList();
+        bool apart = intervals.Count == 2 && (intervals[0].Low > intervals[1].High || intervals[1].Low > intervals[0].High);
+        return $"Measured in this run, {Html.Encode(colour)} eyes: " + string.Join("; ", parts) + ". "
+            + (intervals.Count != 2 ? "" : apart ? "The intervals do not overlap: at this sample size the difference is real."
+                : "The intervals overlap: at this sample size the run cannot tell the two apart (more images per prompt narrow them).");
     }
 
     static float[] Row(Tensors.Tensor t, int row)

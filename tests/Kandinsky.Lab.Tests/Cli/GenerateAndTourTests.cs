@@ -135,4 +135,53 @@ public class GenerateAndTourTests
             Directory.Delete(dir, recursive: true);
         }
     }
+    /// <summary>Every sentence of the report comes from the run it describes; the data card is quoted only for the embedded model.</summary>
+    [Fact]
+    public void TheTourSaysWhatItsOwnRunMeasured()
+    {
+        var copy = Directory.CreateTempSubdirectory("tour-model").FullName;
+        var dir = Directory.CreateTempSubdirectory("tour").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(KandinskyLab.MicroPath, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(copy, Path.GetRelativePath(KandinskyLab.MicroPath, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+            var options = new TourOptions { PriorSteps = 3, DecoderSteps = 2, BleedImagesPerPrompt = 2, Prompts = ["a person with blue hair"] };
+            string embedded, elsewhere;
+            using (var lab = KandinskyLab.Micro()) embedded = File.ReadAllText(Tour.Run(lab, Path.Combine(dir, "a"), options).ReportPath);
+            using (var lab = KandinskyLab.Load(copy)) elsewhere = File.ReadAllText(Tour.Run(lab, Path.Combine(dir, "b"), options).ReportPath);
+            Assert.Contains("data card says", embedded);
+            Assert.DoesNotContain("67%", elsewhere);
+            Assert.DoesNotContain("settles long before", embedded);
+            Assert.Contains("of 3", embedded);
+
+            using var micro = KandinskyLab.Micro();
+            using var text = micro.EncodeText(["a person with blue hair", "a person with red hair"]);
+            using var prior = micro.Prior(text, new PriorOptions { Steps = 6, Seed = 4 });
+            var finding = Tour.PriorFinding(prior);
+            var toText = Enumerable.Range(0, 2).Select(r => ImageEmbedding.Cosine(prior.ImageEmbeds.Vector(r), prior.TextEmbeds.Vector(r))).ToList();
+            Assert.Contains(FormattableString.Invariant($"{toText.Min():F2}–{toText.Max():F2}"), finding);
+            Assert.Contains("of 6", finding);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TheBleedFindingSaysWhetherTheRunCanTellTheArmsApart()
+    {
+        static BleedArm Arm(string prompt, int blue, int n) => new(prompt, [],
+            Enumerable.Range(0, n).Select(i => new EyeReading(true, (0, 0), (0, 0), (0, 0, 0), i < blue ? "blue" : "brown", 1)).ToList());
+        var apart = Tour.BleedFinding(new ConceptBleed("blue", [Arm("a", 40, 50), Arm("b", 2, 50)], 1, 1, 1));
+        var overlapping = Tour.BleedFinding(new ConceptBleed("blue", [Arm("a", 2, 4), Arm("b", 1, 4)], 1, 1, 1));
+        Assert.Contains("“a”: 40 of 50 (80%", apart);
+        Assert.Contains("do not overlap", apart);
+        Assert.Contains("overlap: at this sample size the run cannot tell", overlapping);
+    }
 }
