@@ -7,7 +7,7 @@ namespace Kandinsky.Lab.Cli.Commands.Bench;
 
 /// <summary>
 /// `kandinsky-lab bench generate [--model DIR]`: whole text → image runs (default: Kandinsky-Micro, 64×64, 25 prior +
-/// 50 decoder steps, guidance 4 on both), reported as seconds per image and images per second.
+/// 50 decoder steps, guidance 4 on both), reported as seconds per image and images per second; `--attention-capture` prices the attention maps.
 /// </summary>
 public static class GenerateBench
 {
@@ -17,20 +17,23 @@ public static class GenerateBench
         var priorSteps = new Option<int>("--prior-steps") { DefaultValueFactory = _ => 25 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 50 };
         var images = new Option<int>("--images") { Description = "Images per run (one batch).", DefaultValueFactory = _ => 1 };
+        var capture = new Option<bool>("--attention-capture") { Description = "Capture the decoder's attention maps (the cost of DecodeOptions.AttentionCapture: compare a run with and without)." };
         var runs = NetworkBench.RunsOption();
         var threads = NetworkBench.ThreadsOption();
-        var command = new Command("generate", "Seconds per image of a whole text-to-image run.") { model, priorSteps, steps, images, runs, threads };
+        var command = new Command("generate", "Seconds per image of a whole text-to-image run.") { model, priorSteps, steps, images, capture, runs, threads };
         command.SetAction(parse =>
         {
             if (parse.GetValue(threads) is int t) Parallelism.Threads = t;
             using var lab = KandinskyLab.Load(parse.GetValue(model) ?? KandinskyLab.MicroPath);
             int n = parse.GetValue(images), ps = parse.GetValue(priorSteps), ds = parse.GetValue(steps);
-            Console.WriteLine($"bench generate: {lab.Name}, {lab.DefaultImageSize}x{lab.DefaultImageSize}, {ps} prior + {ds} decoder steps, guidance 4, {n} image(s) per run (threads {Parallelism.Threads})");
+            var attention = parse.GetValue(capture) ? new AttentionCaptureOptions() : null;
+            Console.WriteLine($"bench generate: {lab.Name}, {lab.DefaultImageSize}x{lab.DefaultImageSize}, {ps} prior + {ds} decoder steps, guidance 4, {n} image(s) per run, "
+                + $"attention capture {(attention == null ? "off" : "on")} (threads {Parallelism.Threads})");
             double Once(int seed)
             {
                 var sw = Stopwatch.StartNew();
                 using var r = lab.Generate("a person with blue hair wearing a red shirt", new PriorOptions { Steps = ps, Seed = (ulong)seed, ImagesPerPrompt = n },
-                    new DecodeOptions { Steps = ds });
+                    new DecodeOptions { Steps = ds, AttentionCapture = attention });
                 return sw.Elapsed.TotalSeconds;
             }
             Console.WriteLine($"  warm-up:   {Once(0),8:F2} s");
