@@ -92,9 +92,9 @@ public static class AttentionMapsView
     }
 
     /// <summary>A dark-to-bright heat scale (black, purple, red, orange, pale yellow), linear between its stops.</summary>
-    static (byte, byte, byte) Colormap(float v)
+    internal static (byte, byte, byte) Colormap(float v)
     {
-        ReadOnlySpan<float> stops = [0, 0, 4, 0.25f, 80, 18, 123, 0.5f, 188, 55, 84, 0.75f, 249, 142, 9, 1, 252, 255, 164];
+        ReadOnlySpan<float> stops = [0, 0, 0, 4, 0.25f, 80, 18, 123, 0.5f, 188, 55, 84, 0.75f, 249, 142, 9, 1, 252, 255, 164];
         for (int s = 4; s < stops.Length; s += 4)
             if (v <= stops[s])
             {
