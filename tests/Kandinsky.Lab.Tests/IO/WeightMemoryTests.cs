@@ -1,4 +1,3 @@
-using System.Globalization;
 using Kandinsky.Lab.Tensors;
 using Kandinsky.Lab.Tensors.IO;
 using Kandinsky.Lab.Tensors.Kernels;
@@ -23,7 +22,7 @@ public class WeightMemoryTests
         Assert.Equal(y0.ToArray(), y1.ToArray());
     }
 
-    [Fact]
+    [LinuxFact]
     public unsafe void PackingAMappedWeightDropsItsPagesFromTheResidentSet()
     {
         var path = Path.Combine(Fixtures.MicroModel, "decoder", "unet", "diffusion_pytorch_model.safetensors");
@@ -38,37 +37,13 @@ public class WeightMemoryTests
         var before = weight.ToArray(); // every page of the weight is now resident in this mapping
         long pointer = (long)weight.RawPointer, bytes = weight.Count * weight.DType.Size();
         Assert.True(bytes >= 16 * Environment.SystemPageSize, $"{name} is too small ({bytes} bytes) to see its pages go");
-        long residentBefore = MappingRssBytes(pointer);
+        long residentBefore = ProcSelf.MappingRssBytes(pointer);
 
         ConvKernel.Forget(weight);
         _ = ConvKernel.PackedFor(weight, MicroKernel.Best);
 
-        if (OperatingSystem.IsLinux())
-        {
-            long dropped = residentBefore - MappingRssBytes(pointer);
-            Assert.True(dropped >= bytes - 2 * Environment.SystemPageSize, $"{name}: {bytes} bytes packed, but only {dropped} resident bytes dropped");
-        }
+        long dropped = residentBefore - ProcSelf.MappingRssBytes(pointer);
+        Assert.True(dropped >= bytes - 2 * Environment.SystemPageSize, $"{name}: {bytes} bytes packed, but only {dropped} resident bytes dropped");
         Assert.Equal(before, weight.ToArray()); // the pages come back from the page cache unchanged
-    }
-
-    /// <summary>Resident bytes of the mapping containing <paramref name="address"/> (Linux /proc/self/smaps; 0 elsewhere).</summary>
-    static long MappingRssBytes(long address)
-    {
-        if (!OperatingSystem.IsLinux()) return 0;
-        bool inside = false;
-        foreach (var line in File.ReadLines("/proc/self/smaps"))
-        {
-            int dash = line.IndexOf('-');
-            int space = line.IndexOf(' ');
-            if (dash > 0 && space > dash && long.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, null, out long start)
-                && long.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, null, out long end))
-            {
-                inside = address >= start && address < end;
-                continue;
-            }
-            if (inside && line.StartsWith("Rss:", StringComparison.Ordinal))
-                return long.Parse(line.AsSpan(4).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
-        }
-        throw new InvalidOperationException($"no mapping contains 0x{address:x}");
     }
 }

@@ -59,10 +59,12 @@ public static class Jupyter
 
     public sealed record ProcessResult(int Exit, string Stdout, string Stderr);
 
-    public static ProcessResult RunProcess(string file, IEnumerable<string> args, string workDir, TimeSpan timeout)
+    public static ProcessResult RunProcess(string file, IEnumerable<string> args, string workDir, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -183,7 +183,7 @@ public class NotebookRunnerTests
     {
         var valid = Build(("markdown", "# hi"), ("code", "var x = 1;\nx")).ToJson();
         var rng = new Random(1234);
-        int parsed = 0;
+        int parsed = 0, rejected = 0;
         for (int iter = 0; iter < 5000; iter++)
         {
             var chars = valid.ToCharArray().ToList();
@@ -205,8 +205,13 @@ public class NotebookRunnerTests
                 _ = nb.ToJson();
                 parsed++;
             }
-            catch (NotebookFormatException) { }
+            catch (NotebookFormatException e)
+            {
+                Assert.StartsWith("fuzz.ipynb: ", e.Message);   // a format error names the file it is about
+                rejected++;
+            }
         }
-        Assert.InRange(parsed, 0, 5000);
+        // Any other exception fails above; both outcomes must occur, or the fuzz did not test the claim.
+        Assert.True(rejected > 0 && parsed > 0, $"of 5,000 fuzzed notebooks {parsed} parsed and {rejected} gave format errors");
     }
 }
