@@ -42,6 +42,22 @@ public sealed class PriorTrajectoryAnalysis
     /// <summary>The prompt's CLIP text embedding.</summary>
     public float[] Text { get; }
 
+    /// <summary>
+    /// The 1-based step from which x̂₀ stays within cosine <paramref name="threshold"/> of the final embedding for good
+    /// (<c>Steps.Count + 1</c> when even the last step is below it).
+    /// </summary>
+    public int SettledStep(double threshold = 0.99) => StepStatistics.StableFrom(Steps, s => s.CosineToFinal >= threshold) + 1;
+
+    /// <summary>The label of the probe nearest x̂₀ (highest cosine) at each step; empty without probes or outside CLIP space.</summary>
+    public IReadOnlyList<string> NearestProbes => Probes.Count == 0 || !InClipSpace ? []
+        : [.. Steps.Select(s => Probes[Enumerable.Range(0, Probes.Count).MaxBy(j => s.CosineToProbes[j])].Label)];
+
+    /// <summary>The 1-based step from which the nearest probe stays the one nearest at the last step (1 without probes).</summary>
+    public int NearestProbeSettledStep => StepStatistics.StableFromLast(NearestProbes) + 1;
+
+    /// <summary>Per step, the highest minus the lowest cosine of x̂₀ to the probes: how far apart the probe curves are (0 without probes).</summary>
+    public IReadOnlyList<double> ProbeSpread => [.. Steps.Select(s => s.CosineToProbes.Count == 0 ? 0 : s.CosineToProbes.Max() - s.CosineToProbes.Min())];
+
     public override string ToString()
     {
         var last = Steps[^1];

@@ -112,14 +112,7 @@ public static class DecoderTrajectoryView
             .AddScatter(x, noise.Select(m => m.Mean), "mean ε̂ (guided)", "lines", hover, "#2ca02c", "dash");
     }
 
-    static (double Mean, double Std) MeanStd(Tensors.Tensor t)
-    {
-        var v = t.ToArray();
-        double mean = 0, sq = 0;
-        foreach (var f in v) { mean += f; sq += (double)f * f; }
-        mean /= v.Length;
-        return (mean, Math.Sqrt(Math.Max(sq / v.Length - mean * mean, 0)));
-    }
+    static (double Mean, double Std) MeanStd(Tensors.Tensor t) => Analysis.StepStatistics.MeanStd(t);
 
     static string DataUri(Image image) => "data:image/png;base64," + Convert.ToBase64String(Png.Encode(image));
 }
