@@ -7,7 +7,7 @@ public static class Program
 {
     public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
 
-    /// <summary>The `kandinsky-lab` command tree; each verb lives in its own file under Commands/.</summary>
+    /// <summary>The `kandinsky-lab` command tree; each verb lives in its own file under Commands/, every action behind <see cref="Usage.Guard"/>.</summary>
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("Kandinsky.Lab — open up Kandinsky 2.1 one stage at a time.");
@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(PngToTensorCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(MakeCheckpointCommand.Create());
+        Usage.Guard(root);
         return root;
     }
 }

@@ -21,31 +21,34 @@ public static class BleedCommand
         var shard = new Option<string?>("--shard") { Description = "Run only shard K of N (K/N, 0 ≤ K < N): the units whose index is K modulo N." };
         var model = new Option<DirectoryInfo?>("--model") { Description = "Checkpoint folder with prior/ and decoder/ (default: the embedded Kandinsky-Micro)." };
         var command = new Command("bleed", "Run a concept-bleed sweep into a ledger (CSV, JSON, HTML); `bleed merge` joins shards.") { spec, outDir, shard, model };
-        command.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(spec)!, parse.GetValue(outDir)!, parse.GetValue(shard), parse.GetValue(model), ct)));
+        command.SetAction((parse, ct) =>
+        {
+            var specPath = Usage.File(parse.GetValue(spec)!.FullName, spec.Name);
+            var modelDir = parse.GetValue(model) is { } m ? Usage.Folder(m.FullName, model.Name) : KandinskyLab.MicroPath;
+            BleedShard part;
+            try { part = parse.GetValue(shard) is { } text ? BleedShard.Parse(text) : BleedShard.Whole; }
+            catch (FormatException e) { throw new UsageException(e.Message); }   // it names --shard and the K/N it expects
+            return Task.FromResult(Run(specPath, parse.GetValue(outDir)!, part, modelDir, ct));
+        });
 
         var parts = new Argument<DirectoryInfo[]>("shards") { Description = "The shards' output folders (each with ledger.json).", Arity = ArgumentArity.OneOrMore };
         var mergeOut = new Option<DirectoryInfo>("--out") { Description = "Where to write the merged ledger.", Required = true };
         var merge = new Command("merge", "Join the ledger.json of every shard of a sweep into the ledger of the whole sweep.") { parts, mergeOut };
-        merge.SetAction(parse => Merge(parse.GetValue(parts)!, parse.GetValue(mergeOut)!));
+        merge.SetAction(parse => Merge(parse.GetValue(parts)!.Select(p => Usage.File(Path.Combine(p.FullName, "ledger.json"), parts.Name)).ToList(), parse.GetValue(mergeOut)!));
         command.Subcommands.Add(merge);
         return command;
     }
 
-    static int Run(FileInfo specFile, DirectoryInfo outDir, string? shardText, DirectoryInfo? modelDir, CancellationToken ct)
+    static int Run(string specPath, DirectoryInfo outDir, BleedShard shard, string modelDir, CancellationToken ct)
     {
         BleedSpec spec;
-        BleedShard shard;
-        try
-        {
-            spec = BleedSpec.Load(specFile.FullName);
-            shard = shardText == null ? BleedShard.Whole : BleedShard.Parse(shardText);
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or IOException or ArgumentException)
+        try { spec = BleedSpec.Load(specPath); }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
         {
             return Fail(e.Message);
         }
         KandinskyLab lab;
-        try { lab = KandinskyLab.Load(modelDir?.FullName ?? KandinskyLab.MicroPath); }
+        try { lab = KandinskyLab.Load(modelDir); }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
         {
             return Fail($"cannot load the model: {e.Message}");
@@ -77,11 +80,11 @@ public static class BleedCommand
         }
     }
 
-    static int Merge(DirectoryInfo[] parts, DirectoryInfo outDir)
+    static int Merge(IReadOnlyList<string> ledgers, DirectoryInfo outDir)
     {
         try
         {
-            var ledger = BleedLedger.Merge(parts.Select(p => BleedLedger.Load(Path.Combine(p.FullName, "ledger.json"))).ToList());
+            var ledger = BleedLedger.Merge(ledgers.Select(BleedLedger.Load).ToList());
             Write(ledger, outDir);
             AnsiConsole.WriteLine(ledger.ToString());
             return 0;

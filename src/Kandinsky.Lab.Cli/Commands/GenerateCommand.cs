@@ -38,46 +38,43 @@ public static class GenerateCommand
             prompt, replay, model, negative, priorSteps, steps, guidance, priorGuidance, seed, width, height, images, scheduler, outDir,
         };
         Option[] settings = [negative, priorSteps, steps, guidance, priorGuidance, seed, width, height, images, scheduler];
-        command.SetAction((parse, ct) =>
-        {
-            GenerationRecord request;
-            try
-            {
-                if (parse.GetValue(replay) is { } file)
-                {
-                    if (parse.GetValue(prompt) != null || settings.Any(o => parse.GetResult(o) is { Implicit: false }))
-                        return Task.FromResult(Fail("--replay takes its prompt and settings from the record; give only --model and --out beside it."));
-                    request = GenerationRecord.Load(file.FullName);
-                    if (parse.GetValue(model) is { } m) request = request with { Model = m.FullName };
-                }
-                else
-                {
-                    var text = parse.GetValue(prompt) ?? throw new ArgumentException("give a prompt (or --replay RECORD).");
-                    request = new GenerationRecord
-                    {
-                        Prompt = text,
-                        NegativePrompt = parse.GetValue(negative),
-                        Prior = new PriorOptions
-                        {
-                            Steps = parse.GetValue(priorSteps), GuidanceScale = parse.GetValue(priorGuidance), Seed = parse.GetValue(seed), ImagesPerPrompt = parse.GetValue(images),
-                        }.Validate(),
-                        Decode = new DecodeOptions
-                        {
-                            Steps = parse.GetValue(steps), GuidanceScale = parse.GetValue(guidance), Seed = parse.GetValue(seed),
-                            Width = parse.GetValue(width), Height = parse.GetValue(height), Scheduler = parse.GetValue(scheduler),
-                        }.Validate(),
-                        Model = parse.GetValue(model)?.FullName ?? KandinskyLab.MicroPath,
-                        ModelFingerprint = "",
-                    };
-                }
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
-            {
-                return Task.FromResult(Fail(e.Message));
-            }
-            return Task.FromResult(Run(request, parse.GetValue(replay) != null, parse.GetValue(outDir)!.FullName, ct));
-        });
+        command.SetAction((parse, ct) => Task.FromResult(Run(RequestOf(parse), parse.GetValue(replay) != null, parse.GetValue(outDir)!.FullName, ct)));
         return command;
+
+        // The validate step: every setting checked (the library's records check their own) before the model loads.
+        GenerationRecord RequestOf(ParseResult parse)
+        {
+            var modelDir = parse.GetValue(model) is { } m ? Usage.Folder(m.FullName, model.Name) : null;
+            if (parse.GetValue(replay) is { } file)
+            {
+                if (parse.GetValue(prompt) != null || settings.Any(o => parse.GetResult(o) is { Implicit: false }))
+                    throw new UsageException("--replay takes its prompt and settings from the record; give only --model and --out beside it.");
+                GenerationRecord record;
+                try { record = GenerationRecord.Load(Usage.File(file.FullName, replay.Name)); }
+                catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
+                {
+                    throw new UsageException($"{replay.Name}: {e.Message}");
+                }
+                return modelDir is null ? record : record with { Model = modelDir };
+            }
+            return new GenerationRecord
+            {
+                Prompt = parse.GetValue(prompt) ?? throw new UsageException("give a prompt (or --replay RECORD)."),
+                NegativePrompt = parse.GetValue(negative),
+                Prior = Usage.Validated(() => new PriorOptions
+                {
+                    Steps = parse.GetValue(priorSteps), GuidanceScale = parse.GetValue(priorGuidance), Seed = parse.GetValue(seed), ImagesPerPrompt = parse.GetValue(images),
+                }.Validate(), (nameof(PriorOptions.Steps), priorSteps), (nameof(PriorOptions.GuidanceScale), priorGuidance), (nameof(PriorOptions.ImagesPerPrompt), images)),
+                Decode = Usage.Validated(() => new DecodeOptions
+                {
+                    Steps = parse.GetValue(steps), GuidanceScale = parse.GetValue(guidance), Seed = parse.GetValue(seed),
+                    Width = parse.GetValue(width), Height = parse.GetValue(height), Scheduler = parse.GetValue(scheduler),
+                }.Validate(), (nameof(DecodeOptions.Steps), steps), (nameof(DecodeOptions.GuidanceScale), guidance), (nameof(DecodeOptions.Width), width),
+                    (nameof(DecodeOptions.Height), height), (nameof(DecodeOptions.Scheduler), scheduler)),
+                Model = modelDir ?? KandinskyLab.MicroPath,
+                ModelFingerprint = "",
+            };
+        }
     }
 
     static int Fail(string message)
@@ -97,6 +94,8 @@ public static class GenerateCommand
             return Fail($"cannot load the model: {e.Message}");
         }
         using var _ = lab;
+        int imageCount = request.Prior.ImagesPerPrompt, width = request.Decode.Width ?? lab.DefaultImageSize, height = request.Decode.Height ?? lab.DefaultImageSize;
+        Usage.ImagesFitInMemory(imageCount, width, height, $"--images {imageCount} --width {width} --height {height}");
         var seed = request.Prior.Seed ?? request.Decode.Seed ?? (ulong)Random.Shared.NextInt64(0, long.MaxValue);
         GenerationResult result;
         try

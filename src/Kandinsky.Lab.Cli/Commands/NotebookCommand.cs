@@ -17,21 +17,18 @@ public static class NotebookCommand
         var run = new Command("run", "Run notebooks headless; write executed notebooks and self-contained HTML pages.") { notebooks, outDir, offline, plotly };
         run.SetAction(async (parse, ct) =>
         {
-            var plotlyPath = parse.GetValue(plotly);
+            var paths = parse.GetValue(notebooks)!.Select(p => Usage.File(p, notebooks.Name)).ToList();
+            var plotlyPath = parse.GetValue(plotly) is { } given ? Usage.File(given, plotly.Name) : null;
             string? plotlySource = null;
             if (plotlyPath != null || parse.GetValue(offline))
             {
-                plotlyPath ??= FindUpwards(PlotlyRelativePath);
-                if (plotlyPath == null || !File.Exists(plotlyPath))
-                {
-                    Console.Error.WriteLine($"error: --offline needs plotly.js: {PlotlyRelativePath} was not found (run environment/setup.sh) and no --plotly PATH was given.");
-                    return 2;
-                }
+                plotlyPath ??= FindUpwards(PlotlyRelativePath)
+                    ?? throw new UsageException($"--offline needs plotly.js: {PlotlyRelativePath} was not found (run environment/setup.sh) and no --plotly PATH was given.");
                 plotlySource = await File.ReadAllTextAsync(plotlyPath, ct);
             }
             var dir = Directory.CreateDirectory(parse.GetValue(outDir)!).FullName;
             int exit = 0;
-            foreach (var path in parse.GetValue(notebooks)!)
+            foreach (var path in paths)
             {
                 var name = Path.GetFileNameWithoutExtension(path);
                 NotebookRun result;

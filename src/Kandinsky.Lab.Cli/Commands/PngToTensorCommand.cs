@@ -19,7 +19,7 @@ public static class PngToTensorCommand
         command.SetAction(parse =>
         {
             var io = parse.InvocationConfiguration;
-            string source = parse.GetValue(input)!, target = parse.GetValue(output)!;
+            string source = parse.GetValue(input)!, target = Usage.OutputFile(parse.GetValue(output)!, output.Name);
             Image image;
             try
             {

@@ -18,7 +18,7 @@ public static class RandnCommand
         var output = new Option<string>("--out") { Description = "Output .safetensors file (tensor 'values', F32).", Required = true };
         var uniform = new Option<bool>("--rand") { Description = "Draw uniforms in [0, 1) (torch.rand) instead of normals." };
         var command = new Command("randn", "Draw torch.randn / torch.rand values for a seed, bit-for-bit like PyTorch's CPU generator.") { seed, shape, output, uniform };
-        command.SetAction(parse => Run(parse.GetValue(seed), parse.GetValue(shape)!, parse.GetValue(output)!, parse.GetValue(uniform),
+        command.SetAction(parse => Run(parse.GetValue(seed), parse.GetValue(shape)!, Usage.OutputFile(parse.GetValue(output)!, output.Name), parse.GetValue(uniform),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
@@ -30,6 +30,7 @@ public static class RandnCommand
             error.WriteLine($"error: --shape '{shapeText}': {problem}");
             return 2;
         }
+        Usage.FitsInMemory(4.0 * ShapeUtil.Count(shape), $"--shape {shapeText}");
         var generator = new TorchGenerator(seed);
         using var values = uniform ? generator.Rand(shape) : generator.Randn(shape);
         using var writer = new SafetensorsWriter().Add("values", values);

@@ -18,8 +18,8 @@ public static class RunModuleCommand
         };
         command.SetAction(parse =>
         {
-            var dir = parse.GetValue(caseDir)!.FullName;
-            var output = parse.GetValue(outFile)!.FullName;
+            var dir = Usage.Folder(parse.GetValue(caseDir)!.FullName, caseDir.Name);
+            var output = Usage.OutputFile(parse.GetValue(outFile)!.FullName, outFile.Name);
             ModuleOutputs outputs;
             try { outputs = ModuleRunner.Run(dir, parse.GetValue(trace)); }
             catch (Exception e) when (e is NotSupportedException or InvalidDataException or FileNotFoundException or ArgumentException or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)

@@ -14,9 +14,11 @@ public static class RunTraceCommand
         var command = new Command("run-trace", "Replay a reference trace (prompt through our tokenizers, recorded noise) and write every tensor.") { trace, model, outFile };
         command.SetAction(parse =>
         {
-            var modelDir = parse.GetValue(model)?.FullName ?? Pipeline.KandinskyLab.MicroPath;
+            var modelDir = parse.GetValue(model) is { } m ? Usage.Folder(m.FullName, model.Name) : Pipeline.KandinskyLab.MicroPath;
+            var tracePath = Usage.File(parse.GetValue(trace)!.FullName, trace.Name);
+            var path = Usage.OutputFile(parse.GetValue(outFile)!.FullName, outFile.Name);
             ModuleOutputs outputs;
-            try { outputs = TraceReplay.Run(parse.GetValue(trace)!.FullName, modelDir); }
+            try { outputs = TraceReplay.Run(tracePath, modelDir); }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException
                                           or InvalidOperationException or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
             {
@@ -25,7 +27,6 @@ public static class RunTraceCommand
             }
             using (outputs)
             {
-                var path = parse.GetValue(outFile)!.FullName;
                 outputs.Save(path);
                 Console.WriteLine($"wrote {outputs.Values.Count} tensors to {path}");
             }

@@ -25,31 +25,28 @@ public static class TokenizeCommand
         {
             var text = parse.GetValue(textOption);
             var jsonl = parse.GetValue(jsonlOption);
-            if ((text is null) == (jsonl is null))
-            {
-                Console.Error.WriteLine("tokenize: give exactly one of --text or --jsonl");
-                return 2;
-            }
+            if ((text is null) == (jsonl is null)) throw new UsageException("give exactly one of --text or --jsonl.");
+            var folder = Usage.Folder(parse.GetValue(tokenizerOption)!.FullName, tokenizerOption.Name);
+            var input = jsonl is null ? null : Usage.File(jsonl.FullName, jsonlOption.Name);
+            var output = parse.GetValue(outOption) is { } o ? Usage.OutputFile(o.FullName, outOption.Name) : null;
             ITextTokenizer tokenizer;
             try
             {
-                tokenizer = TextTokenizers.FromFolder(parse.GetValue(tokenizerOption)!.FullName, parse.GetValue(kindOption));
+                tokenizer = Usage.Validated(() => TextTokenizers.FromFolder(folder, parse.GetValue(kindOption)), ("kind", kindOption));
             }
-            catch (Exception e) when (e is IOException or ArgumentException)
+            catch (IOException e)
             {
-                Console.Error.WriteLine($"tokenize: {e.Message}");
-                return 1;
+                throw new UsageException($"{tokenizerOption.Name}: {e.Message}");   // a folder without the tokenizer's files
             }
             if (text is not null)
             {
                 Console.WriteLine(tokenizer.Encode(text).ToString());
                 return 0;
             }
-            var output = parse.GetValue(outOption);
             try
             {
-                using var writer = output is null ? new StreamWriter(Console.OpenStandardOutput()) : new StreamWriter(output.FullName);
-                return WriteJsonLines(tokenizer, jsonl!.FullName, writer);
+                using var writer = output is null ? new StreamWriter(Console.OpenStandardOutput()) : new StreamWriter(output);
+                return WriteJsonLines(tokenizer, input!, writer);
             }
             catch (IOException e)
             {

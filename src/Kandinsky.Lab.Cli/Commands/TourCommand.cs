@@ -18,10 +18,11 @@ public static class TourCommand
         var command = new Command("tour", "Walk through the three stages on a model and write a self-contained HTML report.") { model, outDir, images, seed };
         command.SetAction((parse, ct) =>
         {
-            var modelDir = parse.GetValue(model)?.FullName ?? KandinskyLab.MicroPath;
+            var modelDir = parse.GetValue(model) is { } m ? Usage.Folder(m.FullName, model.Name) : KandinskyLab.MicroPath;
+            var options = new TourOptions { BleedImagesPerPrompt = parse.AtLeast(images, 1), Seed = parse.GetValue(seed) };
             AnsiConsole.MarkupLine($"[bold]Kandinsky.Lab tour[/] on [blue]{Markup.Escape(modelDir)}[/]");
             using var lab = KandinskyLab.Load(modelDir);
-            var options = new TourOptions { BleedImagesPerPrompt = parse.GetValue(images), Seed = parse.GetValue(seed) };
+            Usage.ImagesFitInMemory(options.BleedImagesPerPrompt, lab.DefaultImageSize, lab.DefaultImageSize, $"{images.Name} {options.BleedImagesPerPrompt}");
             try
             {
                 var result = Tour.Run(lab, parse.GetValue(outDir)!.FullName, options, new SynchronousProgress<string>(m => AnsiConsole.MarkupLine($"  {Markup.Escape(m)}")),

@@ -93,14 +93,16 @@ public sealed class SafetensorsHeader
         return Parse(file.Slice(8, (int)n), file.Length - 8 - (long)n, name);
     }
 
+    /// <summary>The length prefix is the first thing any other file fails on, so these messages say what the file is not.</summary>
     static void CheckHeaderLength(string path, ulong n, long fileLength)
     {
+        const string NotSafetensors = "not a safetensors file: header length";
         if (n < 2)
-            throw Error(path, $"header length {n} is too small for a JSON object (at least 2 bytes, \"{{}}\")");
+            throw Error(path, $"{NotSafetensors} {n} is too small for a JSON object (at least 2 bytes, \"{{}}\")");
         if (n > MaxHeaderLength)
-            throw Error(path, $"header length {n:N0} exceeds the {MaxHeaderLength:N0}-byte limit");
+            throw Error(path, $"{NotSafetensors} {n:N0} exceeds the {MaxHeaderLength:N0}-byte limit");
         if (8 + (long)n > fileLength)
-            throw Error(path, $"header length {n:N0} runs past the end of the file ({fileLength:N0} bytes)");
+            throw Error(path, $"{NotSafetensors} {n:N0} runs past the end of the file ({fileLength:N0} bytes)");
     }
 
     /// <summary>Parses the JSON header bytes and checks every tensor against a data section of <paramref name="dataLength"/> bytes.</summary>

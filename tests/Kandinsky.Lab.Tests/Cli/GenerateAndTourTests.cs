@@ -6,6 +6,7 @@ using Kandinsky.Lab.Tensors.Imaging;
 
 namespace Kandinsky.Lab.Tests.Cli;
 
+[Collection(LiveDisplayCollection.Name)]
 public class GenerateAndTourTests
 {
     [Fact]

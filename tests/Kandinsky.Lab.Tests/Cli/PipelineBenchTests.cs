@@ -1,5 +1,6 @@
 namespace Kandinsky.Lab.Tests.Cli;
 
+[Collection(LiveDisplayCollection.Name)]
 public class PipelineBenchTests
 {
     [Fact]

@@ -24,7 +24,15 @@ public static class AttentionBench
         {
             q, k, d, dv, heads, batch, causal, gemm, runs, threads,
         };
-        cmd.SetAction(r => Console.WriteLine(Run(r.GetValue(batch), r.GetValue(heads), r.GetValue(q), r.GetValue(k), r.GetValue(d), r.GetValue(dv) ?? r.GetValue(d), r.GetValue(causal), r.GetValue(gemm), r.GetValue(runs), r.GetValue(threads))));
+        cmd.SetAction(r =>
+        {
+            int b = r.AtLeast(batch, 1), h = r.AtLeast(heads, 1), lq = r.AtLeast(q, 1), lk = r.AtLeast(k, 1), dk = r.AtLeast(d, 1), dvv = r.AtLeast(dv, 1) ?? dk;
+            double rows = (double)b * h, scores = rows * lq * lk;   // the unfused baseline's scores and their softmax
+            var shape = $"--batch {b} --heads {h} --q {lq} --k {lk} --d {dk} --dv {dvv}";
+            Usage.FitsInTensor(Math.Max(scores, rows * Math.Max(lq, lk) * Math.Max(dk, dvv)), shape);
+            Usage.FitsInMemory(4 * (2 * scores + rows * (lq * (dk + 2.0 * dvv) + lk * (dk + (double)dvv))), shape);
+            Console.WriteLine(Run(b, h, lq, lk, dk, dvv, r.GetValue(causal), r.GetValue(gemm), r.AtLeast(runs, 1), r.AtLeast(threads, 1)));
+        });
         return cmd;
     }
 

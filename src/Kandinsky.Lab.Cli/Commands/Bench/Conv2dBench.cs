@@ -28,8 +28,16 @@ public static class Conv2dBench
         };
         cmd.SetAction(r =>
         {
-            int kk = r.GetValue(k), pad = r.GetValue(padding) ?? kk / 2, oc = r.GetValue(o) ?? r.GetValue(c);
-            Console.WriteLine(Run(r.GetValue(n), r.GetValue(c), r.GetValue(h), r.GetValue(w), oc, kk, r.GetValue(stride), pad, r.GetValue(half), r.GetValue(runs), r.GetValue(threads)));
+            int nn = r.AtLeast(n, 1), cc = r.AtLeast(c, 1), hh = r.AtLeast(h, 1), ww = r.AtLeast(w, 1), kk = r.AtLeast(k, 1);
+            int pad = r.AtLeast(padding, 0) ?? kk / 2, oc = r.AtLeast(o, 1) ?? cc;
+            if (Math.Min(hh, ww) + 2 * pad < kk)
+                throw new UsageException($"--k {kk} is larger than the padded input ({hh}x{ww} with --padding {pad}).");
+            // the input, weight and output, and an im2col buffer of C·k² values per input pixel
+            double input = (double)nn * cc * hh * ww, output = (double)nn * oc * hh * ww, im2col = input * kk * kk;
+            var shape = $"--n {nn} --c {cc} --h {hh} --w {ww} --o {oc} --k {kk}";
+            Usage.FitsInTensor(Math.Max(input, output), shape);
+            Usage.FitsInMemory(4 * (input + (double)oc * cc * kk * kk + output + im2col), shape);
+            Console.WriteLine(Run(nn, cc, hh, ww, oc, kk, r.AtLeast(stride, 1), pad, r.GetValue(half), r.AtLeast(runs, 1), r.AtLeast(threads, 1)));
         });
         return cmd;
     }

@@ -23,22 +23,17 @@ public static class GemmBench
         var openBlas = new Option<bool>("--openblas") { Description = "Also time OpenBLAS cblas_sgemm and print the ratio. The line names the kernels OpenBLAS chose for this CPU; OPENBLAS_CORETYPE=SkylakeX or Cooperlake forces its AVX-512 ones." };
         var cpuTime = new Option<bool>("--cpu-time") { Description = "With --threads 1: time by the thread's CPU clock instead of the wall clock (steadier on a shared machine; Linux)." };
         var command = new Command("gemm", "GEMM speed in GFLOP/s for C[M, N] = A[M, K]·W[N, K]ᵀ.") { m, k, n, threads, runs, openBlas, cpuTime };
-        command.SetAction(parse => Run(parse.GetValue(m), parse.GetValue(k), parse.GetValue(n), parse.GetValue(threads), parse.GetValue(runs), parse.GetValue(openBlas), parse.GetValue(cpuTime)));
+        command.SetAction(parse => Run(parse.AtLeast(m, 1), parse.AtLeast(k, 1), parse.AtLeast(n, 1), parse.AtLeast(threads, 1), parse.AtLeast(runs, 1), parse.GetValue(openBlas), parse.GetValue(cpuTime)));
         return command;
     }
 
     static unsafe int Run(int m, int k, int n, int threads, int runs, bool withOpenBlas, bool cpuTime)
     {
-        if (m <= 0 || k <= 0 || n <= 0 || threads <= 0 || runs <= 0)
-        {
-            Console.Error.WriteLine($"bench gemm: --m, --k, --n, --threads and --runs must be positive (got m={m}, k={k}, n={n}, threads={threads}, runs={runs}).");
-            return 2;
-        }
+        var sizes = $"--m {m} --k {k} --n {n}";
+        Usage.FitsInTensor(Math.Max((double)m * n, Math.Max((double)m, n) * k), sizes);
+        Usage.FitsInMemory(4.0 * (2.0 * m * k + 2.0 * n * k + 2.0 * m * n), sizes);   // A, W and its packed copy, both C
         if (cpuTime && (threads != 1 || !OperatingSystem.IsLinux()))
-        {
-            Console.Error.WriteLine($"bench gemm: --cpu-time needs --threads 1 on Linux (got threads={threads}).");
-            return 2;
-        }
+            throw new UsageException($"--cpu-time needs --threads 1 on Linux (got --threads {threads}).");
         OpenBlas? blas = null;
         if (withOpenBlas)
         {

@@ -23,21 +23,24 @@ public static class GenerateBench
         var command = new Command("generate", "Seconds per image of a whole text-to-image run.") { model, priorSteps, steps, images, capture, runs, threads };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(threads) is int t) Parallelism.Threads = t;
-            using var lab = KandinskyLab.Load(parse.GetValue(model) ?? KandinskyLab.MicroPath);
-            int n = parse.GetValue(images), ps = parse.GetValue(priorSteps), ds = parse.GetValue(steps);
-            var attention = parse.GetValue(capture) ? new AttentionCaptureOptions() : null;
+            var prior = Usage.Validated(() => new PriorOptions { Steps = parse.GetValue(priorSteps), ImagesPerPrompt = parse.GetValue(images) }.Validate(),
+                (nameof(PriorOptions.Steps), priorSteps), (nameof(PriorOptions.ImagesPerPrompt), images));
+            var decode = Usage.Validated(() => new DecodeOptions { Steps = parse.GetValue(steps), AttentionCapture = parse.GetValue(capture) ? new AttentionCaptureOptions() : null }.Validate(),
+                (nameof(DecodeOptions.Steps), steps));
+            int n = prior.ImagesPerPrompt, ps = prior.Steps, ds = decode.Steps, timedRuns = Math.Max(1, parse.AtLeast(runs, 0));
+            if (parse.AtLeast(threads, 1) is int t) Parallelism.Threads = t;
+            using var lab = KandinskyLab.Load(parse.GetValue(model) is { } dir ? Usage.Folder(dir, model.Name) : KandinskyLab.MicroPath);
+            Usage.ImagesFitInMemory(n, lab.DefaultImageSize, lab.DefaultImageSize, $"--images {n} at {lab.DefaultImageSize}x{lab.DefaultImageSize}");
             Console.WriteLine($"bench generate: {lab.Name}, {lab.DefaultImageSize}x{lab.DefaultImageSize}, {ps} prior + {ds} decoder steps, guidance 4, {n} image(s) per run, "
-                + $"attention capture {(attention == null ? "off" : "on")} (threads {Parallelism.Threads})");
+                + $"attention capture {(decode.AttentionCapture == null ? "off" : "on")} (threads {Parallelism.Threads})");
             double Once(int seed)
             {
                 var sw = Stopwatch.StartNew();
-                using var r = lab.Generate("a person with blue hair wearing a red shirt", new PriorOptions { Steps = ps, Seed = (ulong)seed, ImagesPerPrompt = n },
-                    new DecodeOptions { Steps = ds, AttentionCapture = attention });
+                using var r = lab.Generate("a person with blue hair wearing a red shirt", prior with { Seed = (ulong)seed }, decode);
                 return sw.Elapsed.TotalSeconds;
             }
             Console.WriteLine($"  warm-up:   {Once(0),8:F2} s");
-            var times = Enumerable.Range(1, Math.Max(1, parse.GetValue(runs))).Select(Once).ToList();
+            var times = Enumerable.Range(1, timedRuns).Select(Once).ToList();
             foreach (var (time, i) in times.Select((x, i) => (x, i))) Console.WriteLine($"  run {i + 1}:     {time,8:F2} s");
             var stats = RunStats.Of(times);
             Console.WriteLine($"  runs:      {stats}; median {stats.Median / n:F3} s per image = {n / stats.Median:F2} images/s   peak RSS {NetworkBench.Status("VmHWM") / 1024.0:N0} MiB");

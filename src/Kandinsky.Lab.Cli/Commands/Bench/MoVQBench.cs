@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kandinsky.Lab.Models.Common;
 using Kandinsky.Lab.Models.MoVQ;
 
 namespace Kandinsky.Lab.Cli.Commands.Bench;
@@ -17,12 +18,11 @@ public static class MoVQBench
         command.SetAction(parse =>
         {
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "movq");
-            int pixels = parse.GetValue(size);
+            int pixels = parse.GetValue(size), side = NetworkBench.LatentSide(parse, size, ConfigFile.Load<VQModelConfig>(Path.Combine(dir, "config.json")).ScaleFactor, 1);
             return NetworkBench.Run($"bench movq: {dir}, decode to {pixels}x{pixels}",
                 () => VQModel.Load(dir),
                 movq =>
                 {
-                    int side = pixels / movq.Config.ScaleFactor;
                     var latents = NetworkBench.Random(1, 1, movq.Config.EmbedDim, side, side);
                     return () => { using var _ = movq.Decode(latents); };
                 },

@@ -41,8 +41,18 @@ internal static class NetworkBench
     /// <summary>The <see cref="Settings"/> of a parsed network bench command built with <see cref="RunsOption"/>, <see cref="ThreadCountsOption"/> and <see cref="ProfileOption"/>.</summary>
     public static Settings SettingsOf(ParseResult parse, Option<int> runs, Option<int[]> threads, Option<bool> profile)
     {
-        var counts = parse.GetValue(threads) is { Length: > 0 } t ? t : [Parallelism.Threads];
-        return new Settings(parse.GetValue(runs), counts, parse.GetValue(profile));
+        var counts = parse.AtLeast(threads, 1) is { Length: > 0 } t ? t : [Parallelism.Threads];
+        return new Settings(parse.AtLeast(runs, 0), counts, parse.GetValue(profile));
+    }
+
+    /// <summary>The latent side of image side <paramref name="size"/> (a positive multiple of the MoVQ <paramref name="scale"/> factor) for a batch that fits in memory.</summary>
+    public static int LatentSide(ParseResult parse, Option<int> size, int scale, int batch)
+    {
+        int pixels = parse.GetValue(size);
+        if (pixels < scale || pixels % scale != 0)
+            throw new UsageException($"{size.Name} must be a positive multiple of {scale}, the MoVQ scale factor (got {pixels}).");
+        Usage.ImagesFitInMemory(batch, pixels, pixels, $"{size.Name} {pixels}");
+        return pixels / scale;
     }
 
     /// <summary>The folder of <paramref name="component"/> of the <paramref name="pipeline"/> pipeline under <paramref name="model"/>.</summary>
@@ -51,7 +61,7 @@ internal static class NetworkBench
         string[] candidates = [Path.Combine(model, pipeline, component), Path.Combine(model, component), model];
         foreach (var dir in candidates)
             if (File.Exists(Path.Combine(dir, "config.json")) && !File.Exists(Path.Combine(dir, "model_index.json"))) return dir;
-        throw new DirectoryNotFoundException($"No {pipeline}/{component} component (a folder with config.json) under {model}; looked in {string.Join(", ", candidates)}.");
+        throw new UsageException($"--model: no {pipeline}/{component} component (a folder with config.json) under {model}; looked in {string.Join(", ", candidates)}.");
     }
 
     /// <summary>

@@ -43,14 +43,15 @@ public static class PipelineBench
         };
         command.SetAction((parse, ct) =>
         {
+            var settings = SettingsOf(parse);
             try
             {
-                return Task.FromResult(Run(SettingsOf(parse), ct));
+                return Task.FromResult(Run(settings, ct));
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or IOException
                                        or Tensors.IO.WeightLoadException or Tensors.IO.SafetensorsException)
             {
-                Console.Error.WriteLine($"bench pipeline: {e.Message}");   // a bad option or a model folder it cannot run
+                Console.Error.WriteLine($"bench pipeline: {e.Message}");   // a model folder it cannot run
                 return Task.FromResult(2);
             }
         });
@@ -58,16 +59,16 @@ public static class PipelineBench
 
         Settings SettingsOf(ParseResult parse)
         {
-            if (parse.GetValue(threads) is int t) Parallelism.Threads = t;
-            var prior = new PriorOptions { Steps = parse.GetValue(priorSteps), Seed = parse.GetValue(seed) }.Validate();
-            var decode = new DecodeOptions
+            if (parse.AtLeast(threads, 1) is int t) Parallelism.Threads = t;
+            var prior = Usage.Validated(() => new PriorOptions { Steps = parse.GetValue(priorSteps), Seed = parse.GetValue(seed) }.Validate(),
+                (nameof(PriorOptions.Steps), priorSteps));
+            var decode = Usage.Validated(() => new DecodeOptions
             {
                 Steps = parse.GetValue(steps), Seed = parse.GetValue(seed), Scheduler = parse.GetValue(scheduler),
                 Width = parse.GetValue(size), Height = parse.GetValue(size),
-            }.Validate();
-            if (parse.GetValue(runs) < 1) throw new ArgumentException($"--runs must be at least 1, got {parse.GetValue(runs)}.");
-            return new Settings(parse.GetValue(model) ?? KandinskyLab.MicroPath, parse.GetValue(prompt)!, prior, decode,
-                parse.GetValue(runs), parse.GetValue(profile), parse.GetValue(outDir)!.FullName);
+            }.Validate(), (nameof(DecodeOptions.Steps), steps), (nameof(DecodeOptions.Width), size), (nameof(DecodeOptions.Height), size), (nameof(DecodeOptions.Scheduler), scheduler));
+            return new Settings(parse.GetValue(model) is { } dir ? Usage.Folder(dir, model.Name) : KandinskyLab.MicroPath, parse.GetValue(prompt)!, prior, decode,
+                parse.AtLeast(runs, 1), parse.GetValue(profile), parse.GetValue(outDir)!.FullName);
         }
     }
 
@@ -84,6 +85,7 @@ public static class PipelineBench
         var clock = Stopwatch.StartNew();
         using var lab = KandinskyLab.Load(s.Model);
         int side = s.Decode.Width ?? lab.DefaultImageSize;
+        Usage.ImagesFitInMemory(1, side, side, $"--size {side}");
         Console.WriteLine($"bench pipeline: {lab.Name}, {side}x{side}, {s.Prior.Steps} prior + {s.Decode.Steps} decoder steps ({s.Decode.Scheduler} scheduler), " +
             $"guidance {s.Prior.GuidanceScale}/{s.Decode.GuidanceScale}, threads {Parallelism.Threads}, GEMM {Gemm.KernelName}; load {clock.Elapsed.TotalSeconds:F1} s");
         var runs = new List<RunTimes>();

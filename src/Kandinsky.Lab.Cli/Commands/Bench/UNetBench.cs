@@ -27,7 +27,7 @@ public static class UNetBench
             var dir = NetworkBench.FindComponent(parse.GetValue(model)!, "decoder", "unet");
             var movqConfig = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dir))!, "movq", "config.json");
             int scale = File.Exists(movqConfig) ? ConfigFile.Load<VQModelConfig>(movqConfig).ScaleFactor : 8;
-            int side = parse.GetValue(size) / scale, batch = parse.GetValue(cfg) ? 2 : 1, tokens = parse.GetValue(textTokens);
+            int batch = parse.GetValue(cfg) ? 2 : 1, side = NetworkBench.LatentSide(parse, size, scale, batch), tokens = parse.AtLeast(textTokens, 1);
             return NetworkBench.Run($"bench unet: {dir}, batch {batch}, latents {side}x{side} ({side * scale} px), {tokens} text tokens",
                 () => UNet2DConditionModel.Load(dir),
                 unet =>
