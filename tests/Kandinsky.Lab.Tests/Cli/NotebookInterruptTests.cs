@@ -18,14 +18,7 @@ public class NotebookInterruptTests
             ["cells"] = new JsonArray(new JsonObject
             {
                 ["cell_type"] = "code", ["metadata"] = new JsonObject(), ["outputs"] = new JsonArray(), ["execution_count"] = null,
-                ["source"] = $$"""
-                    using Kandinsky.Lab.Pipeline;
-                    var lab = KandinskyLab.Micro();
-                    var text = lab.EncodeText("a person with blue hair");
-                    var prior = lab.Prior(text, new PriorOptions { Steps = 2, Seed = 1 });
-                    lab.Decode(prior, text, new DecodeOptions { Steps = 500, Seed = 1,
-                        Callbacks = new StageCallbacks<DecoderStep>("decoder") { OnStep = s => System.IO.File.AppendAllText({{System.Text.Json.JsonSerializer.Serialize(steps)}}, "x") } });
-                    """,
+                ["source"] = NotebookRunnerTests.LongDecodeCell(steps),
             }),
         };
         File.WriteAllText(Path.Combine(dir, "long.ipynb"), notebook.ToJsonString());

@@ -114,15 +114,7 @@ public class NotebookRunnerTests
     public async Task CancellingTheRunStopsTheRunningStageWithinOneStep()
     {
         var steps = Path.Combine(Directory.CreateTempSubdirectory("kl-interrupt-").FullName, "steps");
-        var nb = Build(("code", string.Join('\n', NotebookFileTests.PackageLines) + $$"""
-
-            using Kandinsky.Lab.Pipeline;
-            var lab = KandinskyLab.Micro();
-            var text = lab.EncodeText("a person with blue hair");
-            var prior = lab.Prior(text, new PriorOptions { Steps = 5, Seed = 1 });
-            lab.Decode(prior, text, new DecodeOptions { Steps = 500, Seed = 1,
-                Callbacks = new StageCallbacks<DecoderStep>("decoder") { OnStep = s => System.IO.File.AppendAllText({{System.Text.Json.JsonSerializer.Serialize(steps)}}, "x") } });
-            """));
+        var nb = Build(("code", string.Join('\n', NotebookFileTests.PackageLines) + "\n" + LongDecodeCell(steps)));
         using var cancel = new CancellationTokenSource();
         // called as the CLI calls it: the run must hand back its task while the cell's synchronous decode goes on
         var running = new NotebookRunner().RunAsync(nb, Fixtures.RepoRoot, cancel.Token);
@@ -144,6 +136,16 @@ public class NotebookRunnerTests
     }
 
     static int StepsDone(string file) => File.Exists(file) ? (int)new FileInfo(file).Length : 0;
+
+    /// <summary>A cell that decodes for 500 steps on the micro model, appending one byte to <paramref name="stepFile"/> per step: something to interrupt.</summary>
+    public static string LongDecodeCell(string stepFile) => $$"""
+        using Kandinsky.Lab.Pipeline;
+        var lab = KandinskyLab.Micro();
+        var text = lab.EncodeText("a person with blue hair");
+        var prior = lab.Prior(text, new PriorOptions { Steps = 2, Seed = 1 });
+        lab.Decode(prior, text, new DecodeOptions { Steps = 500, Seed = 1,
+            Callbacks = new StageCallbacks<DecoderStep>("decoder") { OnStep = s => System.IO.File.AppendAllText({{System.Text.Json.JsonSerializer.Serialize(stepFile)}}, "x") } });
+        """;
 
     [Fact]
     public async Task HtmlExportRendersOutputsAndEncodesSource()
