@@ -72,6 +72,16 @@ public class TokenizerEdgeCaseTests
     }
 
     [Fact]
+    public void Clip_special_literal_stays_whole_after_the_bpe_cache_is_cleared()
+    {
+        // The cache is cleared whenever it fills (a one-megabyte prompt fills it); the literals must survive that.
+        var vocab = new Dictionary<string, int> { ["<|endoftext|>"] = 7, ["a</w>"] = 1, ["b</w>"] = 2, ["c</w>"] = 3 };
+        var bpe = new Kandinsky.Lab.Tokenizers.Clip.ByteLevelBpe(vocab, [], 0, ["<|endoftext|>"], cacheCapacity: 2);
+        foreach (var word in new[] { "a", "b", "c", "a", "b", "c" }) bpe.Encode(word);
+        Assert.Equal([("<|endoftext|>", 7)], bpe.Encode("<|endoftext|>").Select(t => (t.Value, t.Id)));
+    }
+
+    [Fact]
     public void Clip_exclamation_mark_is_the_pad_token()
     {
         // Example from tests/fixtures/tokenizers/README.md.

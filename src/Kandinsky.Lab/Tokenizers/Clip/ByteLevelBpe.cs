@@ -16,13 +16,16 @@ internal readonly record struct BpeToken(string Value, int Id, int ByteStart, in
 public sealed class ByteLevelBpe
 {
     public const string EndOfWord = "</w>";
-    const int CacheCapacity = 100_000;
+    const int DefaultCacheCapacity = 100_000;
 
     static readonly string[] ByteSymbols = BuildByteSymbols();
 
     readonly Dictionary<string, int> vocab;
     readonly int unknownId;
+    // The special-token literals live apart from the cache: clearing a full cache must not turn them back into BPE pieces.
+    readonly Dictionary<string, BpeToken[]> literals = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, BpeToken[]> cache = new(StringComparer.Ordinal);
+    readonly int cacheCapacity;
     int cacheSize;
 
     // Symbols are interned as ints: every vocabulary token, merge part and merge result, and the 512 byte symbols.
@@ -36,8 +39,12 @@ public sealed class ByteLevelBpe
     /// <param name="unknownId">Id for a token the vocabulary lacks.</param>
     /// <param name="literalTokens">Tokens returned whole, without BPE (the special-token literals).</param>
     public ByteLevelBpe(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string First, string Second)> merges, int unknownId,
-        IEnumerable<string> literalTokens)
+        IEnumerable<string> literalTokens) : this(vocab, merges, unknownId, literalTokens, DefaultCacheCapacity) { }
+
+    internal ByteLevelBpe(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string First, string Second)> merges, int unknownId,
+        IEnumerable<string> literalTokens, int cacheCapacity)
     {
+        this.cacheCapacity = cacheCapacity;
         this.vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
         this.unknownId = unknownId;
         for (var b = 0; b < 256; b++)
@@ -52,7 +59,7 @@ public sealed class ByteLevelBpe
             this.merges.TryAdd(Pair(Intern(first), Intern(second)), (rank, Intern(first + second)));
         }
         foreach (var literal in literalTokens)
-            cache[literal] = [new BpeToken(literal, Lookup(literal), 0, Encoding.UTF8.GetByteCount(literal))];
+            literals[literal] = [new BpeToken(literal, Lookup(literal), 0, Encoding.UTF8.GetByteCount(literal))];
     }
 
     int Intern(string symbol)
@@ -83,10 +90,10 @@ public sealed class ByteLevelBpe
 
     internal BpeToken[] Encode(string preToken)
     {
-        if (cache.TryGetValue(preToken, out var cached)) return cached;
+        if (literals.TryGetValue(preToken, out var cached) || cache.TryGetValue(preToken, out cached)) return cached;
         var result = Merge(Encoding.UTF8.GetBytes(preToken));
         // ConcurrentDictionary.Count takes every lock, so the size is tracked separately.
-        if (Interlocked.Increment(ref cacheSize) > CacheCapacity)
+        if (Interlocked.Increment(ref cacheSize) > cacheCapacity)
         {
             cache.Clear();
             Interlocked.Exchange(ref cacheSize, 0);
