@@ -86,10 +86,9 @@ public static class ImageFile
             result = codec.GetPixels(target, (IntPtr)pixels);
         if (result != SKCodecResult.Success)
             throw new ImageFileException(fileName, $"{format} data cannot be decoded ({Describe(result)}).");
-        int channels = alpha ? 4 : 3;
-        var samples = alpha ? rgba : DropAlpha(rgba);
-        var (w, h, upright) = Upright(samples, width, height, channels, codec.EncodedOrigin);
-        return Image.FromBytes(w, h, channels, upright);
+        var (w, h, upright) = Upright(rgba, width, height, 4, codec.EncodedOrigin);
+        var image = Image.FromBytes(w, h, 4, upright);
+        return alpha ? image : image.ToRgb8();
     }
 
     static string Describe(SKCodecResult r) => r switch
@@ -99,18 +98,6 @@ public static class ImageFile
         SKCodecResult.Unimplemented => "a variant SkiaSharp does not decode",
         _ => r.ToString(),
     };
-
-    static byte[] DropAlpha(byte[] rgba)
-    {
-        var rgb = new byte[rgba.Length / 4 * 3];
-        for (long i = 0, j = 0; i < rgba.Length; i += 4, j += 3)
-        {
-            rgb[j] = rgba[i];
-            rgb[j + 1] = rgba[i + 1];
-            rgb[j + 2] = rgba[i + 2];
-        }
-        return rgb;
-    }
 
     /// <summary>
     /// The pixels as they are meant to be seen: a camera stores its sensor rows and names the turn in EXIF
